@@ -1,0 +1,54 @@
+/** A recorded call to the fake fetch. */
+export interface FakeCall {
+  method: string;
+  url: URL;
+  headers: Headers;
+  body: string;
+}
+
+type Responder = (call: FakeCall, index: number) => Response | Promise<Response>;
+
+/** A fetch that answers from `responders` in order (the last one repeats) and records every call. */
+export function fakeFetch(...responders: Responder[]): typeof fetch & { calls: FakeCall[] } {
+  const calls: FakeCall[] = [];
+  const fn = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    const call: FakeCall = {
+      method: request.method,
+      url: new URL(request.url),
+      headers: request.headers,
+      body: await request.text(),
+    };
+    calls.push(call);
+    const responder = responders[Math.min(calls.length - 1, responders.length - 1)];
+    if (!responder) throw new Error('fakeFetch has no responder');
+    return responder(call, calls.length - 1);
+  };
+  return Object.assign(fn, { calls }) as typeof fetch & { calls: FakeCall[] };
+}
+
+/** A JSON response. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+/** Cloudflare's success envelope around `result`. */
+export function ok(result: unknown): Response {
+  return json(200, { success: true, errors: [], messages: [], result });
+}
+
+/** Cloudflare's error envelope. */
+export function cfError(status: number, code: number, message: string, headers: Record<string, string> = {}) {
+  return json(status, { success: false, errors: [{ code, message }], messages: [], result: null }, headers);
+}
+
+/** A fetch failure shaped like undici's: a TypeError whose cause carries an errno code. */
+export function networkError(code: string): TypeError {
+  return new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ${code}`), { code }) });
+}
+
+export const ACCOUNT = '023e105f4ecef8ad9ca31a8372d0c353';
+export const TUNNEL = 'c4a7362d577a6c3019a474fd6f485821';
