@@ -328,7 +328,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
       const tunnel = optionalRecord(envelope?.result, 'ipsec_tunnel');
       const id = optionalString(tunnel, 'id');
       const name = optionalString(tunnel, 'name');
-      if (!envelope || envelope.success !== true || !tunnel || id === undefined || name === undefined) {
+      if (envelope?.success !== true || !tunnel || id === undefined || name === undefined) {
         throw invalidResponse(raw, operation, false, 'the body is not a tunnel envelope');
       }
       return {

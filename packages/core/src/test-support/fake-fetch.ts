@@ -11,7 +11,7 @@ type Responder = (call: FakeCall, index: number) => Response | Promise<Response>
 /** A fetch that answers from `responders` in order (the last one repeats) and records every call. */
 export function fakeFetch(...responders: Responder[]): typeof fetch & { calls: FakeCall[] } {
   const calls: FakeCall[] = [];
-  const fn = async (input: RequestInfo | URL, init?: RequestInit) => {
+  const fn = async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const request = input instanceof Request ? input : new Request(input, init);
     const call: FakeCall = {
       method: request.method,

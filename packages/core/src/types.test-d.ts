@@ -1,0 +1,60 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import type { PskClient, PskGenerated, PskValidated } from './client.js';
+import type { PskErrorCode } from './errors.js';
+import type { operations, paths } from './generated/openapi.js';
+import type { Secret } from './secret.js';
+
+type GenerateOperation = operations['magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels'];
+type GenerateSuccess = GenerateOperation['responses'][200]['content']['application/json'];
+
+describe('generated operation types', () => {
+  it('declares validate_only as an optional boolean query parameter', () => {
+    expectTypeOf<NonNullable<GenerateOperation['parameters']['query']>>().toEqualTypeOf<{
+      validate_only?: boolean;
+    }>();
+  });
+
+  it('requires the psk in a success result, and success is literally true', () => {
+    expectTypeOf<GenerateSuccess['result']['psk']>().toEqualTypeOf<string>();
+    expectTypeOf<GenerateSuccess['result']['ipsec_tunnel_id']>().toEqualTypeOf<string>();
+    expectTypeOf<GenerateSuccess['success']>().toEqualTypeOf<true>();
+  });
+
+  it('types the error envelope with success false and a null result', () => {
+    type ErrorBody = GenerateOperation['responses']['4XX']['content']['application/json'];
+    expectTypeOf<ErrorBody['success']>().toEqualTypeOf<false>();
+    expectTypeOf<ErrorBody['result']>().toEqualTypeOf<null>();
+  });
+
+  it('has both paths', () => {
+    expectTypeOf<keyof paths>().toEqualTypeOf<
+      | '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate'
+      | '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}'
+    >();
+  });
+});
+
+describe('client result types', () => {
+  it('a persisting call resolves to a wrapped key; a validate-only call has none', () => {
+    type Generate = PskClient['generateIpsecPsk'];
+    expectTypeOf<ReturnType<(i: { ipsecTunnelId: string }) => ReturnType<Generate>>>().toEqualTypeOf<
+      Promise<PskGenerated | PskValidated>
+    >();
+    expectTypeOf<PskGenerated['psk']>().toEqualTypeOf<Secret>();
+    expectTypeOf<PskValidated>().not.toHaveProperty('psk');
+    expectTypeOf<Secret['reveal']>().returns.toEqualTypeOf<string>();
+  });
+
+  it('overloads narrow on validateOnly', () => {
+    const client = {} as PskClient;
+    expectTypeOf(
+      client.generateIpsecPsk({ ipsecTunnelId: 't', validateOnly: true }),
+    ).resolves.toEqualTypeOf<PskValidated>();
+    expectTypeOf(client.generateIpsecPsk({ ipsecTunnelId: 't' })).resolves.toEqualTypeOf<PskGenerated>();
+  });
+
+  it('error codes are a closed union', () => {
+    expectTypeOf<'timeout'>().toMatchTypeOf<PskErrorCode>();
+    expectTypeOf<'teapot'>().not.toMatchTypeOf<PskErrorCode>();
+  });
+});
