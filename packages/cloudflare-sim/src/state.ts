@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import type { SimAccountInit, SimTunnelInit, SimTunnelState } from './types.js';
+
+/** A tunnel as the simulator keeps it. */
+export interface TunnelRecord {
+  /** Tunnel identifier. */
+  id: string;
+  /** Tunnel name. */
+  name: string;
+  /** Optional description. */
+  description: string | undefined;
+  /** Cloudflare-side IP address. */
+  cloudflareEndpoint: string;
+  /** The /31 interface address. */
+  interfaceAddress: string;
+  /** Creation time (ISO 8601). */
+  createdOn: string;
+  /** Last modification time (ISO 8601). */
+  modifiedOn: string;
+  /** Current PSK. */
+  psk: string | undefined;
+  /** Time of the last PSK generation (ISO 8601). */
+  lastGeneratedOn: string | undefined;
+  /** Persisted generations. */
+  rotations: number;
+}
+
+/** All accounts and tunnels, keyed by account id then tunnel id. */
+export class SimState {
+  readonly #accounts = new Map<string, Map<string, TunnelRecord>>();
+
+  constructor(accounts: SimAccountInit[], startedOn: string) {
+    for (const account of accounts) {
+      const tunnels = this.#accounts.get(account.id) ?? new Map<string, TunnelRecord>();
+      account.tunnels.forEach((init, index) => {
+        tunnels.set(init.id, toRecord(init, index, startedOn));
+      });
+      this.#accounts.set(account.id, tunnels);
+    }
+  }
+
+  /** Whether the account exists. */
+  hasAccount(accountId: string): boolean {
+    return this.#accounts.has(accountId);
+  }
+
+  /** The live tunnel record, for the handler to change. */
+  find(accountId: string, tunnelId: string): TunnelRecord | undefined {
+    return this.#accounts.get(accountId)?.get(tunnelId);
+  }
+
+  /** A copy of a tunnel's state, safe to hand out. */
+  snapshot(accountId: string, tunnelId: string): SimTunnelState | undefined {
+    const tunnel = this.find(accountId, tunnelId);
+    if (!tunnel) return undefined;
+    const { id, name, psk, lastGeneratedOn, rotations } = tunnel;
+    return { id, name, psk, lastGeneratedOn, rotations };
+  }
+
+  /** Replace the tunnel's PSK, as a persisted `psk_generate` does. */
+  rotate(tunnel: TunnelRecord, now: Date): void {
+    const at = isoSeconds(now);
+    tunnel.psk = generatePsk();
+    tunnel.lastGeneratedOn = at;
+    tunnel.modifiedOn = at;
+    tunnel.rotations += 1;
+  }
+}
+
+function toRecord(init: SimTunnelInit, index: number, startedOn: string): TunnelRecord {
+  return {
+    id: init.id,
+    name: init.name,
+    description: init.description,
+    // TEST-NET-3 and a private /31, so a demo never points anywhere real.
+    cloudflareEndpoint: init.cloudflareEndpoint ?? `203.0.113.${(index % 250) + 1}`,
+    interfaceAddress: init.interfaceAddress ?? `10.212.0.${(index % 127) * 2}/31`,
+    createdOn: startedOn,
+    modifiedOn: init.lastGeneratedOn ?? startedOn,
+    psk: undefined,
+    lastGeneratedOn: init.lastGeneratedOn,
+    rotations: 0,
+  };
+}
+
+const pskAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** Bytes at or above this would bias the alphabet (256 is not a multiple of 62). */
+const unbiasedLimit = 256 - (256 % pskAlphabet.length);
+
+/** A random 32-character PSK from [A-Za-z0-9], like Cloudflare's. */
+export function generatePsk(length = 32): string {
+  let psk = '';
+  while (psk.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < unbiasedLimit && psk.length < length) psk += pskAlphabet[byte % pskAlphabet.length];
+    }
+  }
+  return psk;
+}
+
+/** ISO 8601 at second precision, as Cloudflare writes times (e.g. `2026-11-27T00:20:00Z`). */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

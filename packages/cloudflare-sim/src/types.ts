@@ -1,0 +1,145 @@
+/** The Cloudflare operations the simulator serves, named after what they do. */
+export type SimOperation = 'psk_generate' | 'get_tunnel';
+
+/** A tunnel the simulator starts with. */
+export interface SimTunnelInit {
+  /** Tunnel identifier (1..32 characters, as the spec's `identifier`). */
+  id: string;
+  /** Tunnel name, unique in the account. */
+  name: string;
+  /** Optional description returned by `get_tunnel`. */
+  description?: string;
+  /** ISO 8601 time of a PSK generated before the simulator started; absent means never generated. */
+  lastGeneratedOn?: string;
+  /** Cloudflare-side IP address; defaults to a documentation address. */
+  cloudflareEndpoint?: string;
+  /** The tunnel's /31 interface address; defaults to a private /31. */
+  interfaceAddress?: string;
+}
+
+/** An account and its tunnels. */
+export interface SimAccountInit {
+  /** Account identifier (1..32 characters). */
+  id: string;
+  /** The account's IPsec tunnels. */
+  tunnels: SimTunnelInit[];
+}
+
+/** How to start a simulator. */
+export interface SimulatorOptions {
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Port to listen on; default 0 (ephemeral). */
+  port?: number;
+  /** Accounts and tunnels; default one demo account with two tunnels (see `DEMO_ACCOUNT_ID`). */
+  accounts?: SimAccountInit[];
+  /** Accepted `Authorization: Bearer` tokens; default none. */
+  apiTokens?: string[];
+  /** Accepted `X-Auth-Email` + `X-Auth-Key` pairs; default none. */
+  apiKeys?: { email: string; key: string }[];
+  /** Sandbox mode: any non-empty credential of either scheme is accepted (a credential is still required). */
+  acceptAnyCredentials?: boolean;
+  /** Fixed-window limit per credential; default Cloudflare's 1200 requests per 300 000 ms. */
+  rateLimit?: { limit: number; windowMs: number };
+  /** Clock used for timestamps and the rate-limit window; default `() => new Date()`. */
+  now?: () => Date;
+}
+
+/** Narrows a request by operation and, for `psk_generate` only, by `validate_only`. */
+export interface SimRequestFilter {
+  /** Only requests routed to this operation. */
+  operation?: SimOperation;
+  /** Only `psk_generate` requests with this `validate_only` value (never matches `get_tunnel`). */
+  validateOnly?: boolean;
+}
+
+/** One request as the simulator received it and what became of it. */
+export interface RecordedRequest {
+  /** HTTP method as received. */
+  method: string;
+  /** URL path without the query string, as received (not decoded). */
+  path: string;
+  /** The operation the path routed to; undefined for unknown routes or wrong methods. */
+  operation: SimOperation | undefined;
+  /** Percent-decoded account id from the path, when routed. */
+  accountId?: string;
+  /** Percent-decoded tunnel id from the path, when routed. */
+  tunnelId?: string;
+  /** Whether `validate_only=true` was sent (always false for `get_tunnel`). */
+  validateOnly: boolean;
+  /** Query parameters (first value of each name). */
+  query: Record<string, string>;
+  /** Request headers as Node received them (lower-case names; includes credentials). */
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw request body (UTF-8). */
+  body: string;
+  /** Status sent; undefined when no answer was sent (socket reset, or the client left first). */
+  status: number | undefined;
+  /** Whether this request replaced the tunnel's PSK. */
+  persisted: boolean;
+}
+
+/** Which requests a fault applies to, and how many it consumes. */
+export interface SimFaultBase {
+  /** Requests this fault applies to; default every request that reaches an operation. */
+  match?: SimRequestFilter;
+  /** How many matching requests consume this fault; default 1. */
+  times?: number;
+}
+
+/**
+ * A misbehaviour to inject. `persist` decides whether the rotation is applied before the fault acts (it only
+ * matters for `psk_generate` with `validate_only=false`):
+ * - `delay`: wait `ms`, then answer normally. persist (default true) rotates before waiting; false rotates after
+ *   the wait, and only if the client is still connected.
+ * - `status`: answer with this 4xx/5xx status and a Cloudflare error envelope (optional `Retry-After`);
+ *   persist defaults to false.
+ * - `reset`: destroy the socket (TCP RST) without an answer; persist defaults to true ("reset after persisting").
+ * - `truncate`: send 200 headers with the full Content-Length and part of the body, then destroy; persist
+ *   defaults to true.
+ * - `omit-psk`: answer 200 with a result lacking `psk` (on `get_tunnel`: lacking `psk_metadata`); persisted.
+ * - `invalid-json`: answer 200 with a body that is not JSON; persisted.
+ */
+export type SimFault = SimFaultBase &
+  (
+    | { type: 'delay'; ms: number; persist?: boolean }
+    | { type: 'status'; status: number; persist?: boolean; retryAfterSeconds?: number }
+    | { type: 'reset'; persist?: boolean }
+    | { type: 'truncate'; persist?: boolean }
+    | { type: 'omit-psk' }
+    | { type: 'invalid-json' }
+  );
+
+/** A snapshot of one tunnel's state. */
+export interface SimTunnelState {
+  /** Tunnel identifier. */
+  id: string;
+  /** Tunnel name. */
+  name: string;
+  /** The current PSK; undefined until one is generated through the simulator. */
+  psk: string | undefined;
+  /** ISO 8601 time of the last generation, at second precision. */
+  lastGeneratedOn: string | undefined;
+  /** How many PSKs the simulator generated and persisted for this tunnel. */
+  rotations: number;
+}
+
+/** A running simulator. */
+export interface Simulator {
+  /** API base URL, e.g. `http://127.0.0.1:PORT/client/v4`. */
+  readonly url: string;
+  /** Every request received, in order. */
+  readonly requests: readonly RecordedRequest[];
+  /** How many recorded requests match the filter (all when omitted). */
+  count(filter?: SimRequestFilter): number;
+  /** A snapshot of a tunnel's state, or undefined when unknown. */
+  tunnel(accountId: string, tunnelId: string): SimTunnelState | undefined;
+  /** Queue a fault; faults apply in order and each matching request consumes one use. */
+  inject(fault: SimFault): void;
+  /** Drop every queued fault. */
+  clearFaults(): void;
+  /** Requests and responses that failed validation against the spec (no secrets). */
+  readonly specViolations: readonly string[];
+  /** Stop listening, destroy open sockets and cancel pending delays. */
+  close(): Promise<void>;
+}
