@@ -219,19 +219,15 @@ describe('generateIpsecPsk: ambiguous outcomes are reported as unknown and never
   });
 
   it('a timeout after sending → timeout, unknown, sent once', async () => {
-    const fetch = fakeFetch(() => new Promise<Response>(() => {}));
-    const slowFetch: typeof globalThis.fetch = (input, init) => {
-      const signal = (input as Request).signal;
-      return Promise.race([
-        fetch(input, init),
+    const slowFetch = fakeFetch(
+      ({ signal }) =>
         new Promise<Response>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-      ]);
-    };
+    );
     const error = await rejection(
       client(slowFetch, { timeoutMs: 50 }).generateIpsecPsk({ accountId: ACCOUNT, ipsecTunnelId: TUNNEL }),
     );
     expect(error).toMatchObject({ code: 'timeout', outcome: 'unknown' });
-    expect(fetch.calls).toHaveLength(1);
+    expect(slowFetch.calls).toHaveLength(1);
   });
 });
 

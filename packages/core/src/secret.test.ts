@@ -12,7 +12,7 @@ it('prints as [redacted] in every ordinary way a value gets printed', () => {
   const renderings = [
     String(secret),
     `${secret}`,
-    `${'' + secret}`,
+    ['', secret].join(''),
     JSON.stringify(secret),
     JSON.stringify(holder),
     inspect(secret),

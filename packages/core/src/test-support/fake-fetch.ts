@@ -4,6 +4,11 @@ export interface FakeCall {
   url: URL;
   headers: Headers;
   body: string;
+  /**
+   * The request's signal. Kept here because Node 24 links a request's signal to its source only weakly: a fake
+   * that never answers would otherwise let it be collected, and an abort would never arrive.
+   */
+  signal: AbortSignal;
 }
 
 type Responder = (call: FakeCall, index: number) => Response | Promise<Response>;
@@ -18,6 +23,7 @@ export function fakeFetch(...responders: Responder[]): typeof fetch & { calls: F
       url: new URL(request.url),
       headers: request.headers,
       body: await request.text(),
+      signal: request.signal,
     };
     calls.push(call);
     const responder = responders[Math.min(calls.length - 1, responders.length - 1)];
