@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPskClient, type PskClientOptions } from './client.js';
-import { PskError } from './errors.js';
+import { rejection } from './test-support/fake-fetch.js';
 
 // Real HTTP against the local simulator: every outcome row is checked by what the server actually received.
 const TOKEN = 'SENTINELintegrationToken9f8e7d';
@@ -24,15 +24,6 @@ afterEach(async () => {
 
 function client(options: Partial<PskClientOptions> = {}) {
   return createPskClient({ apiToken: TOKEN, baseUrl: sim.url, retry: { baseDelayMs: 1 }, ...options });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PskError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PskError);
-  return error as PskError;
 }
 
 const persistingCalls = () => sim.count({ operation: 'psk_generate', validateOnly: false });

@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { createPskClient, type PskClientOptions } from './client.js';
 import { PskError } from './errors.js';
-import { ACCOUNT, cfError, fakeFetch, json, networkError, ok, TUNNEL } from './test-support/fake-fetch.js';
+import {
+  ACCOUNT,
+  cfError,
+  fakeFetch,
+  json,
+  networkError,
+  ok,
+  rejection,
+  TUNNEL,
+} from './test-support/fake-fetch.js';
 import { CORE_VERSION } from './version.js';
 
 const noSleep = async () => {};
 
 function client(fetch: typeof globalThis.fetch, options: Partial<PskClientOptions> = {}) {
   return createPskClient({ apiToken: 'test-token-value', fetch, sleep: noSleep, ...options });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PskError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PskError);
-  return error as PskError;
 }
 
 const generated = {

@@ -1,3 +1,6 @@
+import { expect } from 'vitest';
+import { PskError } from '../errors.js';
+
 /** A recorded call to the fake fetch. */
 export interface FakeCall {
   method: string;
@@ -58,3 +61,13 @@ export function networkError(code: string): TypeError {
 
 export const ACCOUNT = '023e105f4ecef8ad9ca31a8372d0c353';
 export const TUNNEL = 'c4a7362d577a6c3019a474fd6f485821';
+
+/** The PskError a promise rejects with; fails the test if it resolves or rejects with anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<PskError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PskError);
+  return error as PskError;
+}
