@@ -1,0 +1,51 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Why a confirmation token was refused. */
+export type TokenRefusal = 'unknown' | 'expired' | 'mismatch';
+
+interface Pending {
+  accountId: string;
+  tunnelId: string;
+  expiresAt: number;
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Single-use confirmation tokens for clients that cannot ask the user themselves. A token is bound to one
+ * (account, tunnel) and expires; any use, right or wrong, spends it, so a guessed or replayed token gains nothing.
+ */
+export class ConfirmationTokens {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  issue(accountId: string, tunnelId: string): { token: string; expiresAt: Date } {
+    this.sweep();
+    const token = `psk-confirm-${randomBytes(24).toString('base64url')}`;
+    const expiresAt = this.now() + this.ttlMs;
+    this.pending.set(digest(token), { accountId, tunnelId, expiresAt });
+    return { token, expiresAt: new Date(expiresAt) };
+  }
+
+  /** Spends the token; returns undefined when it confirms exactly this (account, tunnel), else why not. */
+  redeem(token: string, accountId: string, tunnelId: string): TokenRefusal | undefined {
+    const key = digest(token);
+    const entry = this.pending.get(key);
+    this.pending.delete(key);
+    if (!entry) return 'unknown';
+    if (entry.expiresAt <= this.now()) return 'expired';
+    if (entry.accountId !== accountId || entry.tunnelId !== tunnelId) return 'mismatch';
+    return undefined;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.pending) if (entry.expiresAt <= now) this.pending.delete(key);
+  }
+}

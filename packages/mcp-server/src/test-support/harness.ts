@@ -1,0 +1,83 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_ACCOUNT_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
+import { createPskClient } from '@ipsec-psk/core';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import {
+  type CallToolResult,
+  ElicitRequestSchema,
+  type ElicitResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { type CreateServerOptions, createServer } from '../server.js';
+
+export const TOKEN = 'SENTINELmcpApiToken5u6v7w8x';
+
+/** How the test client answers an elicitation; undefined: the client does not support elicitation. */
+export type ElicitAnswer = (message: string) => ElicitResult | Promise<ElicitResult>;
+
+export interface Harness {
+  sim: Simulator;
+  client: Client;
+  pskDir: string;
+  elicitations: string[];
+  call(args: Record<string, unknown>): Promise<CallToolResult>;
+  pskFiles(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** A real SDK client talking in memory to createServer(), whose core client talks HTTP to the simulator. */
+export async function startHarness(
+  options: { elicit?: ElicitAnswer; server?: Partial<CreateServerOptions> } = {},
+): Promise<Harness> {
+  const sim = await startSimulator({ apiTokens: [TOKEN] });
+  const pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-mcp-'));
+  const { server } = createServer({
+    client: createPskClient({ apiToken: TOKEN, baseUrl: sim.url, retry: { baseDelayMs: 1 } }),
+    pskDir,
+    defaultAccountId: DEMO_ACCOUNT_ID,
+    ...options.server,
+  });
+  const client = new Client(
+    { name: 'test-client', version: '1.0.0' },
+    { capabilities: options.elicit ? { elicitation: { form: {} } } : {} },
+  );
+  const elicitations: string[] = [];
+  if (options.elicit) {
+    const answer = options.elicit;
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      elicitations.push(request.params.message);
+      return answer(request.params.message);
+    });
+  }
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+
+  return {
+    sim,
+    client,
+    pskDir,
+    elicitations,
+    call: (args) =>
+      client.callTool({ name: 'generate_ipsec_psk', arguments: args }, undefined, {
+        timeout: 30_000,
+      }) as Promise<CallToolResult>,
+    async pskFiles() {
+      const entries = await readdir(pskDir, { recursive: true });
+      return entries.filter((entry) => entry.endsWith('.psk')).map((entry) => join(pskDir, entry));
+    },
+    async close() {
+      await client.close();
+      await server.close();
+      await sim.close();
+      await rm(pskDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The text of a tool result's first content block. */
+export function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first?.type === 'text' ? first.text : '';
+}

@@ -1,0 +1,135 @@
+import { IDENTIFIER_MAX_LENGTH } from '@ipsec-psk/core';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ConfirmAnswer, Confirmer, Rotation, RotationAnswer } from '../rotation.js';
+
+/** The tool's name, as assistants call it. */
+export const GENERATE_IPSEC_PSK = 'generate_ipsec_psk';
+
+// A human answers the confirmation; the SDK's 60 s default would cancel people who read before clicking.
+const CONFIRMATION_TIMEOUT_MS = 10 * 60_000;
+
+const ID_RULE = `1 to ${IDENTIFIER_MAX_LENGTH} characters, without "/", "\\", "?", "#", "%", "..", whitespace or control characters`;
+const URL_CHANGING = /[/\\?#%\s\p{Cc}]|\.\./u;
+
+function identifier(field: string, description: string) {
+  return z
+    .string()
+    .min(1, { error: `${field} must be ${ID_RULE}` })
+    .max(IDENTIFIER_MAX_LENGTH, { error: `${field} must be ${ID_RULE}` })
+    .refine((value) => !URL_CHANGING.test(value) && value !== '.', { error: `${field} must be ${ID_RULE}` })
+    .describe(description);
+}
+
+export const inputSchema = {
+  account_id: identifier(
+    'account_id',
+    'Cloudflare account id (32 hex characters). Optional when the server has a default account.',
+  ).optional(),
+  ipsec_tunnel_id: identifier('ipsec_tunnel_id', 'The IPsec tunnel whose pre-shared key is replaced.'),
+  validate_only: z
+    .boolean()
+    .default(false)
+    .describe('true: only check that the key could be generated; nothing changes and nobody is asked.'),
+  confirmation_token: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'Only for the two-step flow: the token from a confirmation_required result, passed after the user agreed.',
+    ),
+};
+
+export const outputSchema = {
+  status: z
+    .enum(['validated', 'confirmation_required', 'declined', 'cancelled', 'generated', 'outcome_unknown'])
+    .describe('What happened.'),
+  sandbox: z
+    .boolean()
+    .describe('True when the server runs against its local simulator: nothing real changed.'),
+  account_id: z.string(),
+  ipsec_tunnel_id: z.string(),
+  tunnel_name: z.string().optional(),
+  last_generated_on: z.string().optional().describe('When the tunnel key was last generated (ISO 8601).'),
+  psk_file: z.string().optional().describe('Where the new key was stored (mode 0600).'),
+  psk_fingerprint: z.string().optional().describe('A short SHA-256 fingerprint of the new key.'),
+  psk: z
+    .string()
+    .optional()
+    .describe('The key itself; present only when the operator set IPSEC_PSK_REVEAL=1.'),
+  confirmation_token: z.string().optional().describe('Pass back after the user agreed (two-step flow).'),
+  expires_at: z.string().optional().describe('When the confirmation_token expires (ISO 8601).'),
+  rotated: z
+    .enum(['yes', 'no', 'unknown'])
+    .optional()
+    .describe('For outcome_unknown: whether checking back showed the key was replaced.'),
+  messages: z.array(z.object({ code: z.number(), message: z.string() })).optional(),
+};
+
+const DESCRIPTION = [
+  'Rotate (regenerate) the pre-shared key (PSK) of a Cloudflare Magic WAN / Magic Transit IPsec tunnel.',
+  'DESTRUCTIVE: the current key stops working at once and the tunnel stays down until the new key is configured on',
+  'the customer device. Use validate_only=true first to check access without changing anything.',
+  'A real rotation always needs the user’s confirmation: the server asks the user directly when the client supports',
+  'it; otherwise it returns status confirmation_required with a confirmation_token — show the question to the user and',
+  'call again with the token only after they explicitly agree. The new key is written to a 0600 file on the server',
+  'machine; the result gives its path and fingerprint, not the key. If status is outcome_unknown, do not retry',
+  'blindly: read the result, which says whether the key was replaced.',
+].join(' ');
+
+function toolResult(answer: RotationAnswer) {
+  if ('error' in answer) return { content: [{ type: 'text' as const, text: answer.error }], isError: true };
+  return {
+    content: [{ type: 'text' as const, text: answer.text }],
+    structuredContent: answer.output as unknown as Record<string, unknown>,
+  };
+}
+
+/** Registers generate_ipsec_psk on `server`. */
+export function registerGenerateIpsecPskTool(server: McpServer, rotation: Rotation): void {
+  server.registerTool(
+    GENERATE_IPSEC_PSK,
+    {
+      title: 'Rotate IPsec tunnel pre-shared key',
+      description: DESCRIPTION,
+      inputSchema,
+      outputSchema,
+      annotations: {
+        title: 'Rotate IPsec tunnel pre-shared key',
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+    },
+    async (args, extra) => {
+      const confirmer: Confirmer = {
+        canAsk: Boolean(server.server.getClientCapabilities()?.elicitation?.form),
+        async ask(message): Promise<ConfirmAnswer> {
+          const reply = await server.server.elicitInput(
+            {
+              mode: 'form',
+              message,
+              requestedSchema: {
+                type: 'object',
+                properties: {
+                  confirm: {
+                    type: 'boolean',
+                    title: 'Rotate the key now',
+                    description: 'The current key stops working immediately.',
+                  },
+                },
+                required: ['confirm'],
+              },
+            },
+            { timeout: CONFIRMATION_TIMEOUT_MS, signal: extra.signal },
+          );
+          if (reply.action === 'accept') return reply.content?.confirm === true ? 'accept' : 'decline';
+          return reply.action;
+        },
+      };
+      return toolResult(await rotation.run(args, confirmer));
+    },
+  );
+}
