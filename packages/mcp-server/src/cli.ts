@@ -86,9 +86,10 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    // A rotation already sent must still reach its file, even though nobody is listening any more.
-    await idle();
+    // Closing first ends any question still waiting for the user (nothing is sent then); a rotation already sent
+    // does not need the client and must still reach its file, so wait for it before exiting.
     await server.close().catch(() => {});
+    await idle();
     await simulator?.close();
     process.exit(0);
   };
