@@ -234,7 +234,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
     const ipsecTunnelId = assertIdentifier('ipsecTunnelId', input.ipsecTunnelId);
     const validateOnly = input.validateOnly === true;
     const operation = validateOnly ? 'Validating PSK generation' : 'PSK generation';
-    const exchange: Exchange = ({ fetch, signal }) =>
+    const exchange: Exchange = ({ fetch, signal, Request }) =>
       api.POST(PSK_PATH, {
         params: {
           path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId },
@@ -244,6 +244,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
         parseAs: 'text',
         fetch,
         signal,
+        Request,
         // A 307/308 would resend the POST: a second rotation. Cloudflare never redirects this call.
         redirect: 'manual',
       });
@@ -305,12 +306,13 @@ export function createPskClient(options: PskClientOptions): PskClient {
     const accountId = accountFor(input.accountId);
     const ipsecTunnelId = assertIdentifier('ipsecTunnelId', input.ipsecTunnelId);
     const operation = 'Reading the IPsec tunnel';
-    const exchange: Exchange = ({ fetch, signal }) =>
+    const exchange: Exchange = ({ fetch, signal, Request }) =>
       api.GET(TUNNEL_PATH, {
         params: { path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId } },
         parseAs: 'text',
         fetch,
         signal,
+        Request,
       });
     return withRetries(input.signal, async () => {
       const raw = await performExchange(exchange, {

@@ -13,10 +13,27 @@ export interface RawResponse {
   bodyError?: unknown;
 }
 
-/** One exchange as openapi-fetch performs it, given the fetch and signal to use. */
+/**
+ * What openapi-fetch builds in place of a native Request (its documented `Request` option). A native Request
+ * would be built there and then copied again inside fetch, teeing the body both times; handing fetch the URL
+ * and init directly sends the same request for noticeably less CPU per call.
+ */
+export class RequestArgs {
+  readonly method: string;
+
+  constructor(
+    readonly url: string,
+    readonly init: RequestInit,
+  ) {
+    this.method = init.method ?? 'GET';
+  }
+}
+
+/** One exchange as openapi-fetch performs it, given the fetch, signal and Request class to use. */
 export type Exchange = (init: {
   fetch: typeof globalThis.fetch;
   signal: AbortSignal;
+  Request: typeof Request;
 }) => Promise<{ response: Response; data?: unknown; error?: unknown }>;
 
 /** How one attempt is made. */
@@ -78,12 +95,18 @@ export async function performExchange(exchange: Exchange, context: AttemptContex
   let received: Response | undefined;
   const trackingFetch: typeof globalThis.fetch = async (input, init) => {
     fetchCalled = true;
-    received = await context.fetch(input, init);
+    received = await (input instanceof RequestArgs
+      ? context.fetch(input.url, input.init)
+      : context.fetch(input, init));
     return received;
   };
 
   try {
-    const { response, data, error } = await exchange({ fetch: trackingFetch, signal: controller.signal });
+    const { response, data, error } = await exchange({
+      fetch: trackingFetch,
+      signal: controller.signal,
+      Request: RequestArgs as unknown as typeof Request,
+    });
     const payload = response.ok ? data : error;
     const body =
       payload === undefined || payload === ''

@@ -8,8 +8,8 @@ export interface FakeCall {
   headers: Headers;
   body: string;
   /**
-   * The request's signal. Kept here because Node 24 links a request's signal to its source only weakly: a fake
-   * that never answers would otherwise let it be collected, and an abort would never arrive.
+   * The caller's signal itself, not the copy a Request makes: Node links that copy to its source only weakly, so
+   * a fake that never answers could see it collected and never hear the abort.
    */
   signal: AbortSignal;
 }
@@ -26,7 +26,7 @@ export function fakeFetch(...responders: Responder[]): typeof fetch & { calls: F
       url: new URL(request.url),
       headers: request.headers,
       body: await request.text(),
-      signal: request.signal,
+      signal: init?.signal ?? request.signal,
     };
     calls.push(call);
     const responder = responders[Math.min(calls.length - 1, responders.length - 1)];
