@@ -350,6 +350,7 @@ describe('createPskClient options', () => {
     [{ apiToken: 'ok-token', baseUrl: 'not a url' }, 'baseUrl', /absolute URL/],
     [{ apiToken: 'ok-token', baseUrl: 'https://u:p@api.example.com' }, 'baseUrl', /user name or password/],
     [{ apiToken: 'ok-token', timeoutMs: 0 }, 'timeoutMs', /positive/],
+    [{ apiToken: 'ok-token', userAgent: 'tool/1\r\nX-Injected: 1' }, 'userAgent', /control characters/],
     [{ apiToken: 'ok-token', accountId: 'a/b' }, 'accountId', /would change the URL/],
   ] as const)('%o → invalid_input naming %s', (options, field, message) => {
     let thrown: unknown;

@@ -12,6 +12,7 @@ import { type CloudflareMessage, PskError, type PskOutcome } from './errors.js';
 import type { components, paths } from './generated/openapi.js';
 import { assertIdentifier } from './identifiers.js';
 import { sanitizeCause } from './redact.js';
+import { createRequests } from './requests.js';
 import {
   defaultSleep,
   parseRetryAfter,
@@ -21,7 +22,7 @@ import {
   type Sleep,
 } from './retry.js';
 import { Secret } from './secret.js';
-import { type Exchange, OUTCOME_UNKNOWN_ADVICE, performExchange, type RawResponse } from './transport.js';
+import { OUTCOME_UNKNOWN_ADVICE, performExchange, type RawResponse } from './transport.js';
 import { validateBaseUrl } from './urls.js';
 import { CORE_VERSION } from './version.js';
 
@@ -124,8 +125,22 @@ export interface PskClient {
   readonly accountId: string | undefined;
 }
 
-const PSK_PATH = '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate';
-const TUNNEL_PATH = '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}';
+// fetch would refuse a header value with a control character only after the request began, in a message that
+// quotes the value; checked here, a bad user agent is plainly bad input.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
+const NOT_A_HEADER_VALUE = /[\u0000-\u001f\u007f]/;
+
+function checkUserAgent(userAgent: string | undefined): string {
+  if (userAgent === undefined) return `ipsec-psk-core/${CORE_VERSION}`;
+  if (userAgent === '' || NOT_A_HEADER_VALUE.test(userAgent)) {
+    throw new PskError('userAgent must be a non-empty header value without control characters.', {
+      code: 'invalid_input',
+      outcome: 'not_executed',
+      field: 'userAgent',
+    });
+  }
+  return userAgent;
+}
 
 function checkTimeout(timeoutMs: number | undefined): number {
   if (timeoutMs === undefined) return DEFAULT_TIMEOUT_MS;
@@ -152,14 +167,9 @@ export function createPskClient(options: PskClientOptions): PskClient {
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
 
-  const api = createClient<paths>({
-    baseUrl,
-    fetch: fetchImpl,
-    headers: {
-      ...authHeaders(credentials),
-      'User-Agent': options.userAgent ?? `ipsec-psk-core/${CORE_VERSION}`,
-    },
-  });
+  const headers = { ...authHeaders(credentials), 'User-Agent': checkUserAgent(options.userAgent) };
+  const api = createClient<paths>({ baseUrl, fetch: fetchImpl, headers });
+  const requests = createRequests(baseUrl, fetchImpl, headers);
 
   function accountFor(accountId: string | undefined): string {
     if (accountId === undefined && defaultAccountId !== undefined) return defaultAccountId;
@@ -234,24 +244,13 @@ export function createPskClient(options: PskClientOptions): PskClient {
     const ipsecTunnelId = assertIdentifier('ipsecTunnelId', input.ipsecTunnelId);
     const validateOnly = input.validateOnly === true;
     const operation = validateOnly ? 'Validating PSK generation' : 'PSK generation';
-    const exchange: Exchange = ({ fetch, signal, Request }) =>
-      api.POST(PSK_PATH, {
-        params: {
-          path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId },
-          ...(validateOnly ? { query: { validate_only: true } } : {}),
-        },
-        body: {},
-        parseAs: 'text',
-        fetch,
-        signal,
-        Request,
-        // A 307/308 would resend the POST: a second rotation. Cloudflare never redirects this call.
-        redirect: 'manual',
-      });
+    const send = requests.pskGenerate({
+      path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId },
+      ...(validateOnly ? { query: { validate_only: true } } : {}),
+    });
 
     const attempt = async (): Promise<PskGenerated | PskValidated> => {
-      const raw = await performExchange(exchange, {
-        fetch: fetchImpl,
+      const raw = await performExchange(send, {
         timeoutMs,
         signal: input.signal,
         persisting: !validateOnly,
@@ -306,17 +305,9 @@ export function createPskClient(options: PskClientOptions): PskClient {
     const accountId = accountFor(input.accountId);
     const ipsecTunnelId = assertIdentifier('ipsecTunnelId', input.ipsecTunnelId);
     const operation = 'Reading the IPsec tunnel';
-    const exchange: Exchange = ({ fetch, signal, Request }) =>
-      api.GET(TUNNEL_PATH, {
-        params: { path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId } },
-        parseAs: 'text',
-        fetch,
-        signal,
-        Request,
-      });
+    const send = requests.ipsecTunnel({ path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId } });
     return withRetries(input.signal, async () => {
-      const raw = await performExchange(exchange, {
-        fetch: fetchImpl,
+      const raw = await performExchange(send, {
         timeoutMs,
         signal: input.signal,
         persisting: false,

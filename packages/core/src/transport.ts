@@ -13,32 +13,11 @@ export interface RawResponse {
   bodyError?: unknown;
 }
 
-/**
- * What openapi-fetch builds in place of a native Request (its documented `Request` option). A native Request
- * would be built there and then copied again inside fetch, teeing the body both times; handing fetch the URL
- * and init directly sends the same request for noticeably less CPU per call.
- */
-export class RequestArgs {
-  readonly method: string;
-
-  constructor(
-    readonly url: string,
-    readonly init: RequestInit,
-  ) {
-    this.method = init.method ?? 'GET';
-  }
-}
-
-/** One exchange as openapi-fetch performs it, given the fetch, signal and Request class to use. */
-export type Exchange = (init: {
-  fetch: typeof globalThis.fetch;
-  signal: AbortSignal;
-  Request: typeof Request;
-}) => Promise<{ response: Response; data?: unknown; error?: unknown }>;
+/** Sends one request with the given signal: a fetch call, resolving when the response headers arrive. */
+export type Send = (signal: AbortSignal) => Promise<Response>;
 
 /** How one attempt is made. */
 export interface AttemptContext {
-  fetch: typeof globalThis.fetch;
   timeoutMs: number;
   signal: AbortSignal | undefined;
   /** Whether this request persists something: then any doubt about delivery makes the outcome unknown. */
@@ -72,7 +51,7 @@ function transportFailure(
  * Performs one HTTP exchange with a timeout and the caller's signal, and turns every way it can fail before a
  * response status is known into a PskError whose outcome says whether the request may have been received.
  */
-export async function performExchange(exchange: Exchange, context: AttemptContext): Promise<RawResponse> {
+export async function performExchange(send: Send, context: AttemptContext): Promise<RawResponse> {
   if (context.signal?.aborted) {
     throw transportFailure(
       context,
@@ -91,49 +70,36 @@ export async function performExchange(exchange: Exchange, context: AttemptContex
   const onAbort = () => controller.abort(context.signal?.reason);
   context.signal?.addEventListener('abort', onAbort, { once: true });
 
-  let fetchCalled = false;
-  let received: Response | undefined;
-  const trackingFetch: typeof globalThis.fetch = async (input, init) => {
-    fetchCalled = true;
-    received = await (input instanceof RequestArgs
-      ? context.fetch(input.url, input.init)
-      : context.fetch(input, init));
-    return received;
-  };
-
   try {
-    const { response, data, error } = await exchange({
-      fetch: trackingFetch,
-      signal: controller.signal,
-      Request: RequestArgs as unknown as typeof Request,
-    });
-    const payload = response.ok ? data : error;
-    const body =
-      payload === undefined || payload === ''
-        ? undefined
-        : typeof payload === 'string'
-          ? payload
-          : JSON.stringify(payload);
-    return { status: response.status, headers: response.headers, body };
-  } catch (failure) {
-    if (received) {
-      return { status: received.status, headers: received.headers, body: undefined, bodyError: failure };
+    let response: Response;
+    try {
+      response = await send(controller.signal);
+    } catch (failure) {
+      if (timedOut) {
+        throw transportFailure(
+          context,
+          'timeout',
+          `No response within ${context.timeoutMs} ms`,
+          true,
+          failure,
+        );
+      }
+      if (context.signal?.aborted) {
+        throw transportFailure(context, 'aborted', 'The request was aborted while in flight', true, failure);
+      }
+      const sent = !failedBeforeSending(failure);
+      const what = sent
+        ? 'The connection failed while the request was in flight'
+        : 'Could not connect to the API';
+      throw transportFailure(context, 'network', what, sent, failure);
     }
-    if (!fetchCalled) {
-      // Building the request failed (a bad header or URL): nothing left this process.
-      throw transportFailure(context, 'invalid_input', 'The request could not be built', false, failure);
+    try {
+      const body = await response.text();
+      return { status: response.status, headers: response.headers, body: body === '' ? undefined : body };
+    } catch (failure) {
+      // The status arrived but the body did not (reset, truncation, timeout): the caller decides what that means.
+      return { status: response.status, headers: response.headers, body: undefined, bodyError: failure };
     }
-    if (timedOut) {
-      throw transportFailure(context, 'timeout', `No response within ${context.timeoutMs} ms`, true, failure);
-    }
-    if (context.signal?.aborted) {
-      throw transportFailure(context, 'aborted', 'The request was aborted while in flight', true, failure);
-    }
-    const sent = !failedBeforeSending(failure);
-    const what = sent
-      ? 'The connection failed while the request was in flight'
-      : 'Could not connect to the API';
-    throw transportFailure(context, 'network', what, sent, failure);
   } finally {
     clearTimeout(timer);
     context.signal?.removeEventListener('abort', onAbort);
