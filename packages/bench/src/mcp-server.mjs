@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { bundleMinimalServer } from './bundle-minimal.mjs';
 import { ACCOUNT_ID, API_TOKEN, TUNNEL_ID, USER_AGENT } from './config.mjs';
+import { runNodeJson } from './run-node.mjs';
 import { median, rotate, summarize } from './stats.mjs';
 
 // The binary exactly as `npx @ipsec-psk/mcp-server` would run it: the package's `bin`.
@@ -178,11 +179,20 @@ async function rawValidateCalls(apiBaseUrl, settings) {
   return { ms: median(times) };
 }
 
+/** RSS of a plain node process after the same number of validate-only calls with fetch: no MCP, no SDK. */
+async function fetchOnlyRss(apiBaseUrl, settings) {
+  const url = `${apiBaseUrl}/accounts/${ACCOUNT_ID}/magic/ipsec_tunnels/${TUNNEL_ID}/psk_generate?validate_only=true`;
+  const calls = String(settings.warmupCalls + settings.calls + 1);
+  const probe = fileURLToPath(new URL('./fixtures/fetch-rss-probe.mjs', import.meta.url));
+  return runNodeJson([probe, url, `Bearer ${API_TOKEN}`, calls]);
+}
+
 export async function measureMcpCalls({ apiBaseUrl, settings, log }) {
   const measure = {
     ours: () => toolCalls('ours', apiBaseUrl, settings),
     minimal: () => toolCalls('minimal', apiBaseUrl, settings),
     fetch: () => rawValidateCalls(apiBaseUrl, settings),
+    fetchRss: () => fetchOnlyRss(apiBaseUrl, settings),
   };
   const rounds = [];
   for (let round = 0; round < settings.rounds; round++) {
@@ -206,5 +216,7 @@ export async function measureMcpCalls({ apiBaseUrl, settings, log }) {
     oursRss: summarize(rounds.map((r) => r.ours.rss)),
     minimalRss: summarize(rounds.map((r) => r.minimal.rss)),
     rssRatio: summarize(rounds.map((r) => r.ours.rss / r.minimal.rss)),
+    fetchOnlyRss: summarize(rounds.map((r) => r.fetchRss.rss)),
+    fetchOnlyRssRatio: summarize(rounds.map((r) => r.fetchRss.rss / r.minimal.rss)),
   };
 }

@@ -29,6 +29,7 @@ export interface AuditEntry {
 export class AuditLog {
   readonly path: string;
   private prepared: Promise<void> | undefined;
+  private permissionsSet = false;
 
   constructor(
     private readonly directory: string,
@@ -43,6 +44,10 @@ export class AuditLog {
     await appendFile(this.path, `${JSON.stringify({ time: this.now().toISOString(), ...entry })}\n`, {
       mode: 0o600,
     });
-    await chmod(this.path, 0o600);
+    // appendFile's mode applies only when it creates the file, and the umask can narrow it; once is enough.
+    if (!this.permissionsSet) {
+      await chmod(this.path, 0o600);
+      this.permissionsSet = true;
+    }
   }
 }
