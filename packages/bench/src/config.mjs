@@ -15,6 +15,9 @@ export const FULL = {
     inFlight: 32,
     maxPhaseMs: 2000,
   },
+  // Figure 1b, instructions per call under callgrind (valgrind slows Node ~50×, so few calls): each contender
+  // runs with warmupCalls + calls[0] and warmupCalls + calls[1] calls; the difference gives the per-call count.
+  instructions: { warmupCalls: 50, calls: [50, 250] },
   // Figure 2, cold import: fresh `node` processes per contender, interleaved.
   coldImport: { runs: 11 },
   // Figure 4a, MCP spawn → initialize → tools/list: fresh server processes per contender, interleaved.
@@ -33,6 +36,7 @@ export const QUICK = {
     inFlight: 32,
     maxPhaseMs: 1000,
   },
+  instructions: undefined,
   coldImport: { runs: 2 },
   mcpStartup: { runs: 2 },
   mcpCalls: { rounds: 1, warmupCalls: 10, calls: 30 },

@@ -17,6 +17,7 @@ import { measureColdImport } from './cold-import.mjs';
 import { FULL, QUICK, TUNNEL_ID } from './config.mjs';
 import { startFixedResponseServer } from './fixed-response-server-process.mjs';
 import { measureFootprint } from './footprint.mjs';
+import { measureInstructions } from './instructions.mjs';
 import { measureMcpCalls, measureMcpStartup } from './mcp-server.mjs';
 import { measurePerCall } from './per-call.mjs';
 import { renderReport } from './report.mjs';
@@ -72,6 +73,13 @@ try {
   log('\n1. Per-call client cost (one warmed-up process per contender, interleaved rounds)');
   results.perCall = await measurePerCall({ baseUrl: apiServer.baseUrl, settings: settings.perCall, log });
   results.apiServerStats = await apiServer.stats();
+
+  log('\n1b. Instructions per call (callgrind)');
+  results.instructions = await measureInstructions({
+    baseUrl: apiServer.baseUrl,
+    settings: settings.instructions,
+    log,
+  });
 
   log('\n2. Cold import');
   results.coldImport = await measureColdImport({ settings: settings.coldImport, log });
