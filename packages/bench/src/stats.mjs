@@ -45,6 +45,7 @@ export function megabytes(bytes, digits = 2) {
  */
 export function verdict(value, target) {
   if (!Number.isFinite(value)) return 'not measured';
-  if (value <= target) return `met (${fixed((1 - value / target) * 100, 0)}% under)`;
-  return `missed by ${fixed((value / target - 1) * 100, 0)}%`;
+  const percent = (share) => fixed(share * 100, share < 0.1 ? 1 : 0);
+  if (value <= target) return `met (${percent(1 - value / target)}% under)`;
+  return `missed by ${percent(value / target - 1)}%`;
 }
