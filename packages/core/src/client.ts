@@ -1,11 +1,16 @@
 import createClient, { type Client } from 'openapi-fetch';
-import { authHeaders, type CredentialInput, credentialSecrets, resolveCredentials } from './credentials.js';
+import {
+  authHeaders,
+  type CredentialInput,
+  credentialSecrets,
+  isHeaderValue,
+  resolveCredentials,
+} from './credentials.js';
 import {
   describeCloudflareErrors,
   errorCodeForStatus,
   optionalRecord,
   optionalString,
-  parseJson,
   readEnvelope,
 } from './envelope.js';
 import { type CloudflareMessage, PskError, type PskOutcome } from './errors.js';
@@ -125,14 +130,9 @@ export interface PskClient {
   readonly accountId: string | undefined;
 }
 
-// fetch would refuse a header value with a control character only after the request began, in a message that
-// quotes the value; checked here, a bad user agent is plainly bad input.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
-const NOT_A_HEADER_VALUE = /[\u0000-\u001f\u007f]/;
-
 function checkUserAgent(userAgent: string | undefined): string {
   if (userAgent === undefined) return `ipsec-psk-core/${CORE_VERSION}`;
-  if (userAgent === '' || NOT_A_HEADER_VALUE.test(userAgent)) {
+  if (!isHeaderValue(userAgent)) {
     throw new PskError('userAgent must be a non-empty header value without control characters.', {
       code: 'invalid_input',
       outcome: 'not_executed',
@@ -177,7 +177,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
   }
 
   function refusal(raw: RawResponse, operation: string, persisting: boolean): PskError {
-    const envelope = raw.body === undefined ? undefined : readEnvelope(parseJsonBody(raw.body), secrets);
+    const envelope = readEnvelope(raw.body, secrets);
     const cloudflareErrors = envelope?.errors ?? [];
     const serverFailed = raw.status >= 500;
     const outcome: PskOutcome = persisting && serverFailed ? 'unknown' : 'not_executed';
@@ -262,8 +262,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
       if (raw.bodyError !== undefined) {
         throw invalidResponse(raw, operation, !validateOnly, 'the response body could not be read in full');
       }
-      const parsed = raw.body === undefined ? { ok: false as const } : parseJson(raw.body);
-      const envelope = parsed.ok ? readEnvelope(parsed.value, secrets) : undefined;
+      const envelope = readEnvelope(raw.body, secrets);
       if (!envelope) throw invalidResponse(raw, operation, !validateOnly, 'the body is not a JSON object');
       const lastGeneratedOn = optionalString(
         optionalRecord(envelope.result, 'psk_metadata'),
@@ -317,7 +316,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
       if (raw.bodyError !== undefined) {
         throw invalidResponse(raw, operation, false, 'the response body could not be read in full');
       }
-      const envelope = raw.body === undefined ? undefined : readEnvelope(parseJsonBody(raw.body), secrets);
+      const envelope = readEnvelope(raw.body, secrets);
       const tunnel = optionalRecord(envelope?.result, 'ipsec_tunnel');
       const id = optionalString(tunnel, 'id');
       const name = optionalString(tunnel, 'name');
@@ -340,11 +339,6 @@ export function createPskClient(options: PskClientOptions): PskClient {
     baseUrl,
     accountId: defaultAccountId,
   };
-}
-
-function parseJsonBody(body: string): unknown {
-  const parsed = parseJson(body);
-  return parsed.ok ? parsed.value : undefined;
 }
 
 /** Failures worth another attempt for a call that changes nothing. */

@@ -26,14 +26,20 @@ function invalid(field: string, message: string): PskError {
   return new PskError(message, { code: 'invalid_input', outcome: 'not_executed', field });
 }
 
-// Header values with line breaks or other control characters are refused by fetch with a message that may
-// quote the value; catching them here keeps the secret out of that message.
+// Header values with line breaks or other control characters are refused by fetch only once the request has
+// begun, with a message that may quote the value; catching them here keeps the value out of that message.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
-const NOT_A_HEADER_VALUE = /[\u0000-\u001f\u007f]|^\s|\s$/;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** Whether fetch would accept `value` as a header value. */
+export function isHeaderValue(value: string): boolean {
+  return value.length > 0 && !CONTROL_CHARACTER.test(value);
+}
 
 function checkValue(field: string, value: string): string {
   if (value.length === 0) throw invalid(field, `${field} is empty.`);
-  if (NOT_A_HEADER_VALUE.test(value)) {
+  // Surrounding whitespace is legal in a header but never part of a credential: it is a copy-and-paste slip.
+  if (!isHeaderValue(value) || value.trim() !== value) {
     throw invalid(
       field,
       `${field} has surrounding whitespace or a control character; copy it again without them.`,

@@ -1,12 +1,12 @@
 import type { CloudflareMessage, PskErrorCode } from './errors.js';
 import { redactSecrets } from './redact.js';
 
-/** Parses a body as JSON without letting the parser's message (which quotes the input) escape. */
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+/** Parses a body as JSON; undefined when it is not JSON. The parser's message quotes the input, so it is dropped. */
+function parseJson(text: string): unknown {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return JSON.parse(text);
   } catch {
-    return { ok: false };
+    return undefined;
   }
 }
 
@@ -37,7 +37,12 @@ export interface Envelope {
   result: Record<string, unknown> | undefined;
 }
 
-export function readEnvelope(body: unknown, secrets: readonly (string | undefined)[]): Envelope | undefined {
+/** Reads a response body as a Cloudflare envelope; undefined when it is empty, not JSON or not an object. */
+export function readEnvelope(
+  text: string | undefined,
+  secrets: readonly (string | undefined)[],
+): Envelope | undefined {
+  const body = text === undefined ? undefined : parseJson(text);
   if (!isRecord(body)) return undefined;
   return {
     success: body.success,

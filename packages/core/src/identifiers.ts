@@ -3,7 +3,8 @@ import { PskError } from './errors.js';
 /** Cloudflare's identifier limit (`maxLength` of `identifier` in spec/openapi.yaml; a test keeps them equal). */
 export const IDENTIFIER_MAX_LENGTH = 32;
 
-const IDENTIFIER_RULE =
+/** The rule an id must follow, worded for error messages. */
+export const IDENTIFIER_RULE =
   `1 to ${IDENTIFIER_MAX_LENGTH} characters, without "/", "\\", "?", "#", "%", "..", ` +
   'whitespace or control characters';
 
@@ -11,6 +12,13 @@ const IDENTIFIER_RULE =
 // fragment starts, percent-escapes, and whitespace/control characters that parsers strip or split on.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
 const URL_CHANGING = /[/\\?#%\s\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]|\.\./;
+
+/** Whether a string is a usable id: within the length limit and free of anything that would change the URL. */
+export function isIdentifier(value: string): boolean {
+  return (
+    value.length > 0 && value.length <= IDENTIFIER_MAX_LENGTH && value !== '.' && !URL_CHANGING.test(value)
+  );
+}
 
 /**
  * Checks an account or tunnel id before it goes into a URL path. The message names the field and the rule but

@@ -22,7 +22,7 @@ export {
   type PskOutcome,
 } from './errors.js';
 export type { components, operations, paths } from './generated/openapi.js';
-export { assertIdentifier, IDENTIFIER_MAX_LENGTH } from './identifiers.js';
+export { assertIdentifier, IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier } from './identifiers.js';
 export type { RetryOptions, Sleep } from './retry.js';
 export { Secret } from './secret.js';
 export { OUTCOME_UNKNOWN_ADVICE } from './transport.js';

@@ -1,4 +1,4 @@
-import { IDENTIFIER_MAX_LENGTH } from '@ipsec-psk/core';
+import { IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier } from '@ipsec-psk/core';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { ConfirmAnswer, Confirmer, Rotation, RotationAnswer } from '../rotation.js';
@@ -9,15 +9,14 @@ export const GENERATE_IPSEC_PSK = 'generate_ipsec_psk';
 // A human answers the confirmation; the SDK's 60 s default would cancel people who read before clicking.
 const CONFIRMATION_TIMEOUT_MS = 10 * 60_000;
 
-const ID_RULE = `1 to ${IDENTIFIER_MAX_LENGTH} characters, without "/", "\\", "?", "#", "%", "..", whitespace or control characters`;
-const URL_CHANGING = /[/\\?#%\s\p{Cc}]|\.\./u;
-
+// The limits are core's (tested against the spec); min/max also put them in the JSON schema clients see.
 function identifier(field: string, description: string) {
+  const error = `${field} must be ${IDENTIFIER_RULE}`;
   return z
     .string()
-    .min(1, { error: `${field} must be ${ID_RULE}` })
-    .max(IDENTIFIER_MAX_LENGTH, { error: `${field} must be ${ID_RULE}` })
-    .refine((value) => !URL_CHANGING.test(value) && value !== '.', { error: `${field} must be ${ID_RULE}` })
+    .min(1, { error })
+    .max(IDENTIFIER_MAX_LENGTH, { error })
+    .refine(isIdentifier, { error })
     .describe(description);
 }
 
