@@ -17,7 +17,8 @@ function targetHost(args: unknown[]): string | undefined {
 
 net.Socket.prototype.connect = function connectLoopbackOnly(this: net.Socket, ...args: unknown[]) {
   const host = targetHost(args);
-  if (host !== undefined && !loopbackHosts.has(host) && !host.startsWith('127.')) {
+  const loopbackV4 = net.isIPv4(host ?? '') && (host ?? '').startsWith('127.');
+  if (host !== undefined && !loopbackHosts.has(host) && !loopbackV4) {
     throw new Error(`Network access to ${host} is blocked in tests: start a local server instead.`);
   }
   return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);

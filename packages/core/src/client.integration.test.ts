@@ -184,3 +184,49 @@ describe('not executed', () => {
     expect(sim.requests).toHaveLength(0);
   });
 });
+
+// #7.14: a 307/308 on the persisting path would make a following client send the POST again: a second rotation.
+describe('#7.14 redirects are never followed', () => {
+  async function redirectingServer(status: number) {
+    const { createServer: createHttpServer } = await import('node:http');
+    const hits: string[] = [];
+    const server = createHttpServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      res.writeHead(status, { location: req.url ?? '/' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return { hits, baseUrl: `http://127.0.0.1:${port}/client/v4`, close: () => server.close() };
+  }
+
+  it.each([307, 308])('a %i on generateIpsecPsk: one request, not executed', async (status) => {
+    const server = await redirectingServer(status);
+    try {
+      const error = await rejection(client({ baseUrl: server.baseUrl }).generateIpsecPsk(ids));
+      expect(error).toMatchObject({ code: 'api_error', outcome: 'not_executed', status });
+      expect(server.hits).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it.each([307, 308])('a %i through client.api: one request, the redirect handed back', async (status) => {
+    const server = await redirectingServer(status);
+    try {
+      const { response } = await client({ baseUrl: server.baseUrl }).api.POST(
+        '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate',
+        {
+          params: {
+            path: { account_id: DEMO_ACCOUNT_ID, ipsec_tunnel_id: DEMO_TUNNEL_ID },
+            query: { validate_only: true },
+          },
+        },
+      );
+      expect(response.status).toBe(status);
+      expect(server.hits).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -127,7 +127,7 @@ describe('generateIpsecPsk: refusals (nothing executed)', () => {
     );
     expect(error).toMatchObject({ code, outcome: 'not_executed', status });
     expect(error.cloudflareErrors).toEqual([{ code: 1001, message: 'Cloudflare says no' }]);
-    expect(error.message).toContain('Cloudflare says no (code 1001)');
+    expect(error.message).toContain('Cloudflare said: "Cloudflare says no" (code 1001).');
     expect(fetch.calls).toHaveLength(1);
   });
 
@@ -374,5 +374,60 @@ describe('createPskClient options', () => {
     });
     expect(data?.result.ipsec_tunnel.name).toBe('n');
     expect(fetch.calls[0]?.headers.get('authorization')).toBe('Bearer test-token-value');
+  });
+});
+
+// #7.14: `client.api` is the whole openapi-fetch client. It must not become a second way to send the persisting
+// call (without the outcome rules, following a 307/308 that would resend it), nor wait forever.
+describe('#7.14 client.api is safe', () => {
+  const PSK_GENERATE = '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate';
+  const path = { account_id: ACCOUNT, ipsec_tunnel_id: TUNNEL };
+
+  it('refuses the persisting psk_generate before sending anything, pointing to generateIpsecPsk', async () => {
+    const fetch = fakeFetch(() => ok(generated));
+    const error = await rejection(client(fetch).api.POST(PSK_GENERATE, { params: { path } }));
+    expect(error).toMatchObject({ code: 'invalid_input', outcome: 'not_executed' });
+    expect(error.message).toMatch(/generateIpsecPsk/);
+    expect(fetch.calls).toHaveLength(0);
+  });
+
+  it('refuses it however the URL is spelled (a trailing slash, validate_only=false)', async () => {
+    const fetch = fakeFetch(() => ok(generated));
+    const api = client(fetch).api as unknown as {
+      POST(url: string, init: object): Promise<unknown>;
+    };
+    await rejection(api.POST(`${PSK_GENERATE}/`, { params: { path } }));
+    await rejection(api.POST(PSK_GENERATE, { params: { path, query: { validate_only: false } } }));
+    expect(fetch.calls).toHaveLength(0);
+  });
+
+  it('lets the validate-only call through, never following redirects', async () => {
+    const fetch = fakeFetch(() => ok(generated));
+    const { response } = await client(fetch).api.POST(PSK_GENERATE, {
+      params: { path, query: { validate_only: true } },
+      redirect: 'follow',
+    });
+    expect(response.status).toBe(200);
+    expect(fetch.calls).toHaveLength(1);
+    expect(fetch.calls[0]?.redirect).toBe('manual');
+    expect(fetch.calls[0]?.url.search).toBe('?validate_only=true');
+  });
+
+  it('gives every request the client timeout', async () => {
+    const fetch = fakeFetch(
+      (call) =>
+        new Promise<Response>((_resolve, reject) => {
+          call.signal.addEventListener('abort', () => reject(call.signal.reason), { once: true });
+        }),
+    );
+    const started = Date.now();
+    const outcome = await client(fetch, { timeoutMs: 50 })
+      .api.GET('/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}', { params: { path } })
+      .then(
+        () => 'answered',
+        (error: unknown) => (error as Error).name,
+      );
+    expect(outcome).toBe('TimeoutError');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

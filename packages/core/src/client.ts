@@ -1,4 +1,5 @@
-import createClient, { type Client } from 'openapi-fetch';
+import type { Client } from 'openapi-fetch';
+import { createApiClient } from './api-client.js';
 import {
   authHeaders,
   type CredentialInput,
@@ -122,7 +123,11 @@ export interface PskClient {
   generateIpsecPsk(input: GenerateIpsecPskInput): Promise<PskGenerated | PskValidated>;
   /** Reads a tunnel's details, notably when its key was last generated. Retried like validate-only calls. */
   getIpsecTunnel(input: GetIpsecTunnelInput): Promise<IpsecTunnelDetails>;
-  /** The typed openapi-fetch client, already authenticated, for anything else in the spec. */
+  /**
+   * The typed openapi-fetch client, already authenticated, for anything else in the spec. Redirects are never
+   * followed, every request has the client timeout, and the persisting `psk_generate` is refused (use
+   * `generateIpsecPsk`).
+   */
   readonly api: Client<paths>;
   /** The base URL in use. */
   readonly baseUrl: string;
@@ -168,7 +173,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
   const now = options.now ?? Date.now;
 
   const headers = { ...authHeaders(credentials), 'User-Agent': checkUserAgent(options.userAgent) };
-  const api = createClient<paths>({ baseUrl, fetch: fetchImpl, headers });
+  const api = createApiClient({ baseUrl, fetch: fetchImpl, headers, timeoutMs });
   const requests = createRequests(baseUrl, fetchImpl, headers);
 
   function accountFor(accountId: string | undefined): string {
@@ -176,8 +181,8 @@ export function createPskClient(options: PskClientOptions): PskClient {
     return assertIdentifier('accountId', accountId);
   }
 
-  function refusal(raw: RawResponse, operation: string, persisting: boolean): PskError {
-    const envelope = readEnvelope(raw.body, secrets);
+  function refusal(raw: RawResponse, operation: string, persisting: boolean, keyBearing: boolean): PskError {
+    const envelope = readEnvelope(raw.body, { secrets, keyBearing });
     const cloudflareErrors = envelope?.errors ?? [];
     const serverFailed = raw.status >= 500;
     const outcome: PskOutcome = persisting && serverFailed ? 'unknown' : 'not_executed';
@@ -257,12 +262,12 @@ export function createPskClient(options: PskClientOptions): PskClient {
         secrets,
       });
       if (raw.status < 200 || raw.status >= 300) {
-        throw refusal(raw, operation, !validateOnly);
+        throw refusal(raw, operation, !validateOnly, true);
       }
       if (raw.bodyError !== undefined) {
         throw invalidResponse(raw, operation, !validateOnly, 'the response body could not be read in full');
       }
-      const envelope = readEnvelope(raw.body, secrets);
+      const envelope = readEnvelope(raw.body, { secrets, keyBearing: true });
       if (!envelope) throw invalidResponse(raw, operation, !validateOnly, 'the body is not a JSON object');
       const lastGeneratedOn = optionalString(
         optionalRecord(envelope.result, 'psk_metadata'),
@@ -312,11 +317,11 @@ export function createPskClient(options: PskClientOptions): PskClient {
         persisting: false,
         secrets,
       });
-      if (raw.status < 200 || raw.status >= 300) throw refusal(raw, operation, false);
+      if (raw.status < 200 || raw.status >= 300) throw refusal(raw, operation, false, false);
       if (raw.bodyError !== undefined) {
         throw invalidResponse(raw, operation, false, 'the response body could not be read in full');
       }
-      const envelope = readEnvelope(raw.body, secrets);
+      const envelope = readEnvelope(raw.body, { secrets });
       const tunnel = optionalRecord(envelope?.result, 'ipsec_tunnel');
       const id = optionalString(tunnel, 'id');
       const name = optionalString(tunnel, 'name');

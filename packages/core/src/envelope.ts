@@ -1,5 +1,9 @@
 import type { CloudflareMessage, PskErrorCode } from './errors.js';
-import { redactSecrets } from './redact.js';
+import { pskFieldValues, redactKeyShaped, redactSecrets } from './redact.js';
+import { neutralizeText, quoteText } from './untrusted.js';
+
+/** The longest Cloudflare message kept, in characters. */
+const MESSAGE_MAX_LENGTH = 300;
 
 /** Parses a body as JSON; undefined when it is not JSON. The parser's message quotes the input, so it is dropped. */
 function parseJson(text: string): unknown {
@@ -14,16 +18,41 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Reads Cloudflare's `errors[]`/`messages[]` leniently: malformed entries are skipped, text is scrubbed. */
-export function readMessages(value: unknown, secrets: readonly (string | undefined)[]): CloudflareMessage[] {
+/** How Cloudflare's text in an answer is scrubbed before anyone reads it. */
+export interface ScrubOptions {
+  /** Credentials to remove wherever they are quoted. */
+  secrets: readonly (string | undefined)[];
+  /**
+   * For answers of the key operation: also remove every value of a `psk` field the answer carries and anything
+   * shaped like a generated key, since an error text may quote the key.
+   */
+  keyBearing?: boolean;
+}
+
+type Scrub = (text: string) => string;
+
+function scrubber(body: Record<string, unknown>, options: ScrubOptions): Scrub {
+  if (!options.keyBearing) return (text) => redactSecrets(text, options.secrets);
+  const secrets = [...options.secrets, ...pskFieldValues(body)];
+  return (text) => redactKeyShaped(redactSecrets(text, secrets));
+}
+
+/** Reads Cloudflare's `errors[]`/`messages[]` leniently: malformed entries are skipped, text scrubbed and neutralised. */
+function readMessages(value: unknown, scrub: Scrub): CloudflareMessage[] {
   if (!Array.isArray(value)) return [];
   const messages: CloudflareMessage[] = [];
   for (const entry of value) {
     if (!isRecord(entry) || typeof entry.code !== 'number' || typeof entry.message !== 'string') continue;
-    const message: CloudflareMessage = { code: entry.code, message: redactSecrets(entry.message, secrets) };
-    if (typeof entry.documentation_url === 'string') message.documentationUrl = entry.documentation_url;
-    if (isRecord(entry.source) && typeof entry.source.pointer === 'string')
-      message.pointer = entry.source.pointer;
+    const message: CloudflareMessage = {
+      code: entry.code,
+      message: neutralizeText(scrub(entry.message), MESSAGE_MAX_LENGTH),
+    };
+    if (typeof entry.documentation_url === 'string') {
+      message.documentationUrl = neutralizeText(scrub(entry.documentation_url), MESSAGE_MAX_LENGTH);
+    }
+    if (isRecord(entry.source) && typeof entry.source.pointer === 'string') {
+      message.pointer = neutralizeText(scrub(entry.source.pointer), MESSAGE_MAX_LENGTH);
+    }
     messages.push(message);
   }
   return messages;
@@ -38,16 +67,14 @@ export interface Envelope {
 }
 
 /** Reads a response body as a Cloudflare envelope; undefined when it is empty, not JSON or not an object. */
-export function readEnvelope(
-  text: string | undefined,
-  secrets: readonly (string | undefined)[],
-): Envelope | undefined {
+export function readEnvelope(text: string | undefined, options: ScrubOptions): Envelope | undefined {
   const body = text === undefined ? undefined : parseJson(text);
   if (!isRecord(body)) return undefined;
+  const scrub = scrubber(body, options);
   return {
     success: body.success,
-    errors: readMessages(body.errors, secrets),
-    messages: readMessages(body.messages, secrets),
+    errors: readMessages(body.errors, scrub),
+    messages: readMessages(body.messages, scrub),
     result: isRecord(body.result) ? body.result : undefined,
   };
 }
@@ -87,5 +114,5 @@ export function errorCodeForStatus(status: number): PskErrorCode {
 /** "Cloudflare said: …" from its errors, for a message a person can act on. */
 export function describeCloudflareErrors(errors: CloudflareMessage[]): string {
   if (errors.length === 0) return '';
-  return ` Cloudflare said: ${errors.map((e) => `${e.message} (code ${e.code})`).join('; ')}.`;
+  return ` Cloudflare said: ${errors.map((e) => `${quoteText(e.message, MESSAGE_MAX_LENGTH)} (code ${e.code})`).join('; ')}.`;
 }

@@ -26,4 +26,6 @@ export { assertIdentifier, IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier 
 export type { RetryOptions, Sleep } from './retry.js';
 export { Secret } from './secret.js';
 export { OUTCOME_UNKNOWN_ADVICE } from './transport.js';
+export { neutralizeText, quoteText, UNTRUSTED_TEXT_MAX_LENGTH } from './untrusted.js';
+export { isLoopbackHostname } from './urls.js';
 export { CORE_VERSION } from './version.js';

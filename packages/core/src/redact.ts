@@ -9,6 +9,26 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
   return result;
 }
 
+// Cloudflare generates keys of 32 letters and digits; its ids are lowercase hex. A long run of letters and digits
+// that mixes upper and lower case is taken for a key: a false match only hides a word, a miss would print a key.
+const KEY_SHAPED = /[A-Za-z0-9]{16,}/g;
+
+/** Replaces every run that looks like a generated key (16+ letters and digits, both cases) with `[redacted]`. */
+export function redactKeyShaped(text: string): string {
+  return text.replace(KEY_SHAPED, (run) => (/[a-z]/.test(run) && /[A-Z]/.test(run) ? '[redacted]' : run));
+}
+
+/** Every string value of a field named `psk`, at any depth: a key an answer carries is secret wherever it sits. */
+export function pskFieldValues(value: unknown, depth = 0): string[] {
+  if (depth > 8 || typeof value !== 'object' || value === null) return [];
+  const found: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if (key === 'psk' && typeof child === 'string') found.push(child);
+    else found.push(...pskFieldValues(child, depth + 1));
+  }
+  return found;
+}
+
 interface ErrorLike {
   name?: unknown;
   message?: unknown;

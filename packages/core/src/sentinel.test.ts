@@ -123,3 +123,80 @@ it('a credential with a line break is refused without quoting it', () => {
   expect(error).toMatchObject({ code: 'invalid_input', field: 'apiToken' });
   assertClean(everythingPrinted(error));
 });
+
+// #7.13: Cloudflare's own text goes into messages. If an error envelope carries a `psk` field, or its text quotes a
+// key, the key must still never reach a message, a cause or anything printed.
+describe('#7.13 keys quoted by Cloudflare', () => {
+  const KEY = 'Q7wK2x9vZr8mN3b6c1Vt0pL4s8dF5gH2';
+  const client = (respond: Parameters<typeof fakeFetch>[0]) =>
+    createPskClient({ apiToken: TOKEN, fetch: fakeFetch(respond), retry: { maxAttempts: 1 } });
+  const errorEnvelope = (status: number, message: string, result: unknown = null) =>
+    new Response(
+      JSON.stringify({ success: false, errors: [{ code: 1000, message }], messages: [], result }),
+      { status, headers: { 'Content-Type': 'application/json' } },
+    );
+
+  it.each([
+    [
+      'a 400 with a psk field and a message quoting it',
+      () => errorEnvelope(400, `psk ${PSK} rejected`, { psk: PSK }),
+    ],
+    [
+      'a 500 with a psk field and a message quoting it',
+      () => errorEnvelope(500, `could not store ${PSK}`, { psk: PSK }),
+    ],
+    [
+      'a 409 whose message quotes a generated-looking key',
+      () => errorEnvelope(409, `key ${KEY} is already in use`),
+    ],
+    ['a 502 whose message quotes a generated-looking key', () => errorEnvelope(502, `upstream kept ${KEY}`)],
+    [
+      'a psk field nested in errors',
+      () =>
+        new Response(
+          JSON.stringify({
+            success: false,
+            errors: [{ code: 1000, message: `bad ${PSK}`, meta: { psk: PSK } }],
+            messages: [],
+            result: null,
+          }),
+          { status: 400, headers: { 'Content-Type': 'application/json' } },
+        ),
+    ],
+  ])('%s: the error never carries the key', async (_name, respond) => {
+    for (const validateOnly of [false, true]) {
+      const error = await client(respond)
+        .generateIpsecPsk({ accountId: ACCOUNT, ipsecTunnelId: TUNNEL, validateOnly })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      const printed = everythingPrinted(error);
+      assertClean(printed);
+      expect(printed).not.toContain(KEY);
+      expect(printed).toContain('[redacted]');
+    }
+  });
+
+  it('messages[] of a success that quote the new key are scrubbed', async () => {
+    const result = await client(
+      () =>
+        new Response(
+          JSON.stringify({
+            success: true,
+            errors: [],
+            messages: [{ code: 1000, message: `Generated ${PSK} for the tunnel` }],
+            result: { ipsec_tunnel_id: TUNNEL, psk: PSK },
+          }),
+          { status: 200, headers: { 'Content-Type': 'application/json' } },
+        ),
+    ).generateIpsecPsk({ accountId: ACCOUNT, ipsecTunnelId: TUNNEL });
+    expect(result.psk.reveal()).toBe(PSK);
+    expect(result.messages[0]?.message).toBe('Generated [redacted] for the tunnel');
+  });
+
+  it('tunnel ids in Cloudflare text are not mistaken for keys', async () => {
+    const error = await client(() => errorEnvelope(404, `Tunnel ${TUNNEL} not found`))
+      .generateIpsecPsk({ accountId: ACCOUNT, ipsecTunnelId: TUNNEL })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toContain(TUNNEL);
+  });
+});

@@ -7,6 +7,8 @@ export interface FakeCall {
   url: URL;
   headers: Headers;
   body: string;
+  /** The request's redirect mode. */
+  redirect: Request['redirect'];
   /**
    * The caller's signal itself, not the copy a Request makes: Node links that copy to its source only weakly, so
    * a fake that never answers could see it collected and never hear the abort.
@@ -26,6 +28,7 @@ export function fakeFetch(...responders: Responder[]): typeof fetch & { calls: F
       url: new URL(request.url),
       headers: request.headers,
       body: await request.text(),
+      redirect: request.redirect,
       signal: init?.signal ?? request.signal,
     };
     calls.push(call);
