@@ -1,53 +1,108 @@
-import { appendFile, chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { KeyDirectory } from './key-directory.js';
+
+/** What an audit line records. */
+export type AuditEvent =
+  | 'validated'
+  | 'validation_failed'
+  | 'confirmation_requested'
+  | 'confirmation_refused'
+  | 'declined'
+  | 'cancelled'
+  | 'store_failed'
+  /** Written (and synced) right before the persisting call; a line without an outcome means a crash mid-call. */
+  | 'rotation_attempt'
+  /** Outcomes of an attempt, carrying its `attempt_id`. */
+  | 'generated'
+  | 'rotation_failed'
+  | 'outcome_unknown'
+  | 'key_unstored';
+
+/** The events that end an attempt. */
+export const ATTEMPT_OUTCOMES: readonly AuditEvent[] = [
+  'generated',
+  'rotation_failed',
+  'outcome_unknown',
+  'key_unstored',
+];
+
+/** How a rotation was confirmed by the user. */
+export type ConfirmationChannel = 'form' | 'token';
 
 /** One audit record. It never holds a key, a credential or a confirmation token. */
 export interface AuditEntry {
-  event:
-    | 'validated'
-    | 'validation_failed'
-    | 'confirmation_requested'
-    | 'confirmation_refused'
-    | 'declined'
-    | 'cancelled'
-    | 'rotation_attempt'
-    | 'generated'
-    | 'rotation_failed'
-    | 'outcome_unknown'
-    | 'store_failed';
+  event: AuditEvent;
   account_id: string;
   ipsec_tunnel_id: string;
   sandbox: boolean;
+  /** Ties an attempt to its outcome. */
+  attempt_id?: string;
+  /** The server process that made the attempt. */
+  pid?: number;
+  confirmed_by?: ConfirmationChannel;
   code?: string;
-  outcome?: string;
-  rotated?: string;
+  rotated?: 'yes' | 'no' | 'unknown';
   psk_fingerprint?: string;
   psk_file?: string;
+  /** True when the key went to the fallback directory. */
+  fallback?: boolean;
 }
 
-/** Appends JSON lines to `<dir>/audit.jsonl` (mode 0600). */
-export class AuditLog {
-  readonly path: string;
-  private prepared: Promise<void> | undefined;
-  private permissionsSet = false;
+/** An audit record as read back, with its time. */
+export type AuditRecord = AuditEntry & { time: string };
 
+function isRecord(value: unknown): value is AuditRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Partial<AuditRecord>;
+  return (
+    typeof entry.time === 'string' &&
+    typeof entry.event === 'string' &&
+    typeof entry.account_id === 'string' &&
+    typeof entry.ipsec_tunnel_id === 'string'
+  );
+}
+
+/**
+ * `<dir>/audit.jsonl` (0600): one JSON line per event, appended by every server process that shares the key
+ * directory. Appends are single writes to a file opened with O_APPEND, so lines of several processes never mix.
+ */
+export class AuditLog {
   constructor(
-    private readonly directory: string,
+    private readonly directory: KeyDirectory,
     private readonly now: () => Date = () => new Date(),
-  ) {
-    this.path = join(directory, 'audit.jsonl');
+  ) {}
+
+  private async path(): Promise<string> {
+    return join(await this.directory.ensureRoot(), 'audit.jsonl');
   }
 
-  async append(entry: AuditEntry): Promise<void> {
-    this.prepared ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => undefined);
-    await this.prepared;
-    await appendFile(this.path, `${JSON.stringify({ time: this.now().toISOString(), ...entry })}\n`, {
-      mode: 0o600,
-    });
-    // appendFile's mode applies only when it creates the file, and the umask can narrow it; once is enough.
-    if (!this.permissionsSet) {
-      await chmod(this.path, 0o600);
-      this.permissionsSet = true;
+  /**
+   * Appends one line. With `durable`, it is on disk before this resolves (the attempt line must survive a power
+   * loss to tell of a crash). Throws when the line could not be written: the caller decides what that means.
+   */
+  async append(entry: AuditEntry, options: { durable?: boolean } = {}): Promise<void> {
+    const handle = await this.directory.appendFile(await this.path());
+    try {
+      await handle.write(`${JSON.stringify({ time: this.now().toISOString(), ...entry })}\n`);
+      if (options.durable) await handle.sync();
+    } finally {
+      await handle.close();
     }
+  }
+
+  /** Every well-formed record, oldest first; an unreadable line (a torn write) is skipped. */
+  async read(): Promise<AuditRecord[]> {
+    const text = await this.directory.readFile(await this.path());
+    const records: AuditRecord[] = [];
+    for (const line of text?.split('\n') ?? []) {
+      if (line === '') continue;
+      try {
+        const value: unknown = JSON.parse(line);
+        if (isRecord(value)) records.push(value);
+      } catch {
+        // A line cut short by a crash; the lines around it still count.
+      }
+    }
+    return records;
   }
 }

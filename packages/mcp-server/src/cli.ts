@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { stderrLogger } from './logger.js';
 import { startSandbox } from './sandbox.js';
 import { createServer } from './server.js';
+import { unfinishedRotations } from './startup-check.js';
 import { SERVER_VERSION } from './version.js';
 
 const USAGE = `ipsec-psk-mcp ${SERVER_VERSION}: MCP server (stdio) with the tool generate_ipsec_psk, which rotates the
@@ -24,7 +25,10 @@ Environment:
   CLOUDFLARE_ACCOUNT_ID                     default account when a call names none (optional)
   CLOUDFLARE_BASE_URL                       API base URL (default https://api.cloudflare.com/client/v4)
   IPSEC_PSK_DIR                             absolute directory for new keys (0600 files) and audit.jsonl
-                                            (default: the per-user data directory, e.g. ~/.local/share/ipsec-psk)
+                                            (default: the per-user data directory, e.g. ~/.local/share/ipsec-psk);
+                                            must be yours and writable by nobody else
+  IPSEC_PSK_FALLBACK_DIR                    absolute directory for a new key IPSEC_PSK_DIR cannot take
+                                            (default: <temp dir>/ipsec-psk-recovered-<uid>)
   IPSEC_PSK_CONFIRM                         auto (default) | elicit | token: how the user confirms a rotation
   IPSEC_PSK_REVEAL                          1: include the key itself in tool results (default 0)
 `;
@@ -32,6 +36,20 @@ Environment:
 function fail(message: string, exitCode = 1): never {
   process.stderr.write(`ipsec-psk-mcp: ${message}\n`);
   process.exit(exitCode);
+}
+
+// The client holds the other ends of stdout and stderr. When it dies, writing there fails with EPIPE, and an
+// unhandled stream error would kill this process with a key between Cloudflare and its file.
+function survive(stream: NodeJS.WriteStream, onBroken: () => void): void {
+  stream.on('error', onBroken);
+}
+
+// SDK messages about the connection can quote what the client sent (a parser quoting a line); only known,
+// harmless reasons are logged in words.
+function describeTransportError(error: Error): string {
+  const tooLarge = /exceeded maximum size of (\d+) bytes/.exec(error.message);
+  if (tooLarge) return `the client sent a message larger than ${tooLarge[1]} bytes`;
+  return `the connection reported ${error.name}`;
 }
 
 async function main(): Promise<void> {
@@ -64,6 +82,23 @@ async function main(): Promise<void> {
   }
 
   const logger = stderrLogger();
+  let unfinished: Awaited<ReturnType<typeof unfinishedRotations>>;
+  try {
+    unfinished = await unfinishedRotations(config.pskDir);
+  } catch (error) {
+    const reason =
+      error instanceof Error && error.name === 'UntrustedPathError'
+        ? error.message
+        : (error as NodeJS.ErrnoException).code;
+    fail(`IPSEC_PSK_DIR cannot be used: ${reason}.`);
+  }
+  for (const { attempt, running } of unfinished) {
+    logger.warn(
+      running
+        ? `a rotation of tunnel ${attempt.ipsec_tunnel_id} (account ${attempt.account_id}) sent at ${attempt.time} is still running in another server process`
+        : `a rotation of tunnel ${attempt.ipsec_tunnel_id} (account ${attempt.account_id}) sent at ${attempt.time} never recorded its outcome (the server stopped mid-rotation): the key may have been replaced and lost; check the tunnel before relying on its key`,
+    );
+  }
   const simulator = sandbox ? await startSandbox() : undefined;
   let client: ReturnType<typeof createPskClient>;
   try {
@@ -75,27 +110,37 @@ async function main(): Promise<void> {
   const { server, idle } = createServer({
     client,
     pskDir: config.pskDir,
+    fallbackDir: config.fallbackDir,
     confirmMode: config.confirmMode,
     reveal: config.reveal,
     sandbox,
     defaultAccountId: simulator?.accountId ?? config.defaultAccountId,
     logger,
+    unfinished: unfinished.filter(({ running }) => !running).map(({ attempt }) => attempt),
   });
 
   let stopping = false;
-  const stop = async () => {
+  const stop = async (why: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
+    logger.info(`stopping: ${why}`);
     // Closing first ends any question still waiting for the user (nothing is sent then); a rotation already sent
     // does not need the client and must still reach its file, so wait for it before exiting.
     await server.close().catch(() => {});
     await idle();
     await simulator?.close();
-    process.exit(0);
+    process.exit(exitCode);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  process.stdin.on('end', stop);
+  survive(process.stdout, () => void stop('the client closed its end of stdout'));
+  survive(process.stderr, () => {});
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void stop(`received ${signal}`));
+  }
+  process.stdin.on('end', () => void stop('the client closed stdin'));
+  process.stdin.on('error', () => void stop('stdin failed'));
+  server.server.onerror = (error) => logger.error(describeTransportError(error));
+  // The transport also closes on its own (a message over its size limit); then nothing would ever arrive again.
+  server.server.onclose = () => void stop('the connection to the client closed', stopping ? 0 : 1);
 
   await server.connect(new StdioServerTransport());
   logger.info(

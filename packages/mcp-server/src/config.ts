@@ -1,4 +1,5 @@
-import { isAbsolute } from 'node:path';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { fromEnv, isPskError, type PskClientOptions } from '@ipsec-psk/core';
 import envPaths from 'env-paths';
 
@@ -13,6 +14,8 @@ export interface ServerConfig {
   defaultAccountId: string | undefined;
   /** Where new keys are written (0600 files) and the audit log kept. */
   pskDir: string;
+  /** Where a key goes when `pskDir` cannot take it after Cloudflare generated it. */
+  fallbackDir: string;
   /** `auto`: ask by form elicitation when the client can, else two-step token; `elicit`: form only; `token`: two-step only. */
   confirmMode: ConfirmMode;
   /** Whether results carry the key itself (operator setting `IPSEC_PSK_REVEAL=1`). */
@@ -46,6 +49,23 @@ export function defaultPskDir(sandbox: boolean): string {
   return sandbox ? `${base.data}/sandbox` : base.data;
 }
 
+/**
+ * The default fallback for keys `pskDir` cannot take: a private directory in the system's temporary directory,
+ * which is often another file system (so a full or failing data disk does not take both). It may not survive a
+ * reboot: a key that lands there must be moved.
+ */
+export function defaultFallbackDir(sandbox: boolean): string {
+  const dir = join(tmpdir(), `ipsec-psk-recovered-${process.getuid?.() ?? 'user'}`);
+  return sandbox ? join(dir, 'sandbox') : dir;
+}
+
+function absoluteDir(env: Record<string, string | undefined>, name: string, fallback: string): string {
+  const value = setting(env, name) ?? fallback;
+  // MCP clients start servers from unpredictable working directories; a relative path would scatter keys.
+  if (!isAbsolute(value)) throw new ConfigError(name, `${name} must be an absolute path.`);
+  return value;
+}
+
 /** Reads and checks the environment. Throws `ConfigError` naming the first bad setting. */
 export function loadConfig(
   env: Record<string, string | undefined>,
@@ -62,11 +82,8 @@ export function loadConfig(
       'IPSEC_PSK_REVEAL must be 1 (put the key in results) or 0 (default).',
     );
   }
-  const pskDir = setting(env, 'IPSEC_PSK_DIR') ?? defaultPskDir(options.sandbox);
-  if (!isAbsolute(pskDir)) {
-    // MCP clients start servers from unpredictable working directories; a relative path would scatter keys.
-    throw new ConfigError('IPSEC_PSK_DIR', 'IPSEC_PSK_DIR must be an absolute path.');
-  }
+  const pskDir = absoluteDir(env, 'IPSEC_PSK_DIR', defaultPskDir(options.sandbox));
+  const fallbackDir = absoluteDir(env, 'IPSEC_PSK_FALLBACK_DIR', defaultFallbackDir(options.sandbox));
 
   let clientOptions: PskClientOptions | undefined;
   let defaultAccountId: string | undefined;
@@ -83,6 +100,7 @@ export function loadConfig(
     clientOptions,
     defaultAccountId,
     pskDir,
+    fallbackDir,
     confirmMode: confirm as ConfirmMode,
     reveal: reveal === '1',
     sandbox: options.sandbox,

@@ -6,7 +6,13 @@ export type TokenRefusal = 'unknown' | 'expired' | 'mismatch';
 interface Pending {
   accountId: string;
   tunnelId: string;
+  issuedAt: number;
   expiresAt: number;
+}
+
+/** A redeemed token: when the question it answers was asked. */
+export interface Redeemed {
+  issuedAt: number;
 }
 
 function digest(token: string): string {
@@ -28,20 +34,21 @@ export class ConfirmationTokens {
   issue(accountId: string, tunnelId: string): { token: string; expiresAt: Date } {
     this.sweep();
     const token = `psk-confirm-${randomBytes(24).toString('base64url')}`;
-    const expiresAt = this.now() + this.ttlMs;
-    this.pending.set(digest(token), { accountId, tunnelId, expiresAt });
+    const issuedAt = this.now();
+    const expiresAt = issuedAt + this.ttlMs;
+    this.pending.set(digest(token), { accountId, tunnelId, issuedAt, expiresAt });
     return { token, expiresAt: new Date(expiresAt) };
   }
 
-  /** Spends the token; returns undefined when it confirms exactly this (account, tunnel), else why not. */
-  redeem(token: string, accountId: string, tunnelId: string): TokenRefusal | undefined {
+  /** Spends the token; says when its question was asked if it confirms exactly this (account, tunnel), else why not. */
+  redeem(token: string, accountId: string, tunnelId: string): Redeemed | TokenRefusal {
     const key = digest(token);
     const entry = this.pending.get(key);
     this.pending.delete(key);
     if (!entry) return 'unknown';
     if (entry.expiresAt <= this.now()) return 'expired';
     if (entry.accountId !== accountId || entry.tunnelId !== tunnelId) return 'mismatch';
-    return undefined;
+    return { issuedAt: entry.issuedAt };
   }
 
   private sweep(): void {

@@ -2,7 +2,7 @@ export { type AuditEntry, AuditLog } from './audit-log.js';
 export { ConfigError, type ConfirmMode, defaultPskDir, loadConfig, type ServerConfig } from './config.js';
 export { ConfirmationTokens, type TokenRefusal } from './confirmation-tokens.js';
 export { type Logger, silentLogger, stderrLogger } from './logger.js';
-export { fingerprint, PskStore, writePrivateFileAtomic } from './psk-store.js';
+export { fingerprint } from './psk-store.js';
 export type { RotationInput, RotationOutput, RotationStatus } from './rotation.js';
 export { type Sandbox, startSandbox } from './sandbox.js';
 export { type CreateServerOptions, createServer, type IpsecPskServer } from './server.js';

@@ -8,7 +8,13 @@ export interface Logger {
 /** Logs to stderr: on stdio, stdout belongs to the protocol. */
 export function stderrLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
   const write = (level: string, message: string) => {
-    stream.write(`ipsec-psk-mcp ${level}: ${message}\n`);
+    // A log line is never worth the process: a closed or broken stderr (the client died) is skipped.
+    if ((stream as NodeJS.WriteStream).destroyed) return;
+    try {
+      stream.write(`ipsec-psk-mcp ${level}: ${message}\n`);
+    } catch {
+      // Nothing left to tell.
+    }
   };
   return {
     info: (message) => write('info', message),

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret } from '@ipsec-psk/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fingerprint, PskStore, writePrivateFileAtomic } from './psk-store.js';
+import { KeyDirectory } from './key-directory.js';
+import { fingerprint, PskStore } from './psk-store.js';
+import { failingFiles } from './test-support/failing-files.js';
 
 let dir: string;
 let previousUmask: number;
@@ -16,45 +18,90 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const at = () => new Date('2026-11-27T10:11:12.345Z');
+const KEY = new Secret('the-key-0123456789');
+
 describe('PskStore under umask 000', () => {
-  it('writes the key to a 0600 file in 0700 directories, with nothing left behind', async () => {
-    const store = new PskStore(dir, () => new Date('2026-11-27T10:11:12.345Z'));
-    const path = await store.save('acct', 'tunnel', new Secret('the-key-0123456789'));
-    expect(path.startsWith(join(dir, 'acct', 'tunnel', '2026-11-27T10-11-12-345Z'))).toBe(true);
+  it('writes the key into its reserved 0600 file in 0700 directories, with nothing left behind', async () => {
+    const store = new PskStore(new KeyDirectory(join(dir, 'keys')), undefined, at);
+    const reservation = await store.reserve('acct', 'tunnel');
+    const result = await reservation.store(KEY);
+    expect(result).toMatchObject({ stored: true, fallback: false, failures: [] });
+    const path = (result as { file: string }).file;
+    expect(path).toBe(reservation.path);
+    expect(path.startsWith(join(dir, 'keys', 'acct', 'tunnel', '2026-11-27T10-11-12-345Z'))).toBe(true);
     expect(await readFile(path, 'utf8')).toBe('the-key-0123456789');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect((await stat(join(dir, 'acct', 'tunnel'))).mode & 0o777).toBe(0o700);
-    expect(await readdir(join(dir, 'acct', 'tunnel'))).toHaveLength(1);
+    for (const part of ['keys', 'keys/acct', 'keys/acct/tunnel']) {
+      expect((await stat(join(dir, part))).mode & 0o777).toBe(0o700);
+    }
+    expect(await readdir(join(dir, 'keys', 'acct', 'tunnel'))).toHaveLength(1);
+  });
+
+  it('a reservation takes a block of real space before any key exists, and gives it back on release', async () => {
+    const store = new PskStore(new KeyDirectory(dir), undefined, at);
+    const reservation = await store.reserve('acct', 'tunnel');
+    const [temp] = await readdir(join(dir, 'acct', 'tunnel'));
+    expect(temp).toMatch(/^\..*\.psk\.tmp$/);
+    expect((await stat(join(dir, 'acct', 'tunnel', temp as string))).size).toBe(4096);
+    await reservation.release();
+    expect(await readdir(join(dir, 'acct', 'tunnel'))).toEqual([]);
   });
 
   it('never overwrites an earlier key, even within the same millisecond', async () => {
-    const store = new PskStore(dir, () => new Date('2026-11-27T10:11:12.345Z'));
-    const a = await store.save('acct', 'tunnel', new Secret('first-key-000'));
-    const b = await store.save('acct', 'tunnel', new Secret('second-key-111'));
-    expect(a).not.toBe(b);
-    expect(await readFile(a, 'utf8')).toBe('first-key-000');
-  });
-
-  it('checkWritable leaves no probe file and fails for a path that cannot be a directory', async () => {
-    const store = new PskStore(dir);
-    await store.checkWritable('acct', 'tunnel');
-    expect(await readdir(join(dir, 'acct', 'tunnel'))).toEqual([]);
-    const blocked = new PskStore(join(dir, 'acct', 'tunnel', 'x'));
-    await writePrivateFileAtomic(join(dir, 'acct', 'tunnel', 'x'), 'file', join(dir, 'acct', 'tunnel'));
-    await expect(blocked.checkWritable('a', 'b')).rejects.toMatchObject({ code: 'ENOTDIR' });
+    const store = new PskStore(new KeyDirectory(dir), undefined, at);
+    const a = await (await store.reserve('acct', 'tunnel')).store(new Secret('first-key-000'));
+    const b = await (await store.reserve('acct', 'tunnel')).store(new Secret('second-key-111'));
+    expect(a).not.toEqual(b);
+    expect(await readFile((a as { file: string }).file, 'utf8')).toBe('first-key-000');
   });
 });
 
-describe('writePrivateFileAtomic', () => {
-  it('replaces the target in one step and removes its temp file on failure', async () => {
-    const target = join(dir, 'file');
-    await writePrivateFileAtomic(target, 'one', dir);
-    await writePrivateFileAtomic(target, 'two', dir);
-    expect(await readFile(target, 'utf8')).toBe('two');
-    await expect(
-      writePrivateFileAtomic(join(dir, 'missing', 'file'), 'x', join(dir, 'missing')),
-    ).rejects.toThrow();
-    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+describe('#7.5 a store that fails after Cloudflare generated the key', () => {
+  it('retries with a new file once the disk error passes', async () => {
+    const files = failingFiles({ failWrites: 'EIO', times: 1 });
+    const store = new PskStore(new KeyDirectory(dir, files), undefined, at);
+    const reservation = await store.reserve('acct', 'tunnel');
+    files.arm();
+    const result = await reservation.store(KEY);
+    expect(result).toMatchObject({ stored: true, fallback: false });
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures[0]).toMatch(/EIO$/);
+    expect(await readFile((result as { file: string }).file, 'utf8')).toBe(KEY.reveal());
+  });
+
+  it('goes to the fallback directory when the key directory keeps failing, and says so', async () => {
+    const files = failingFiles({ failWrites: 'EROFS', under: join(dir, 'keys') });
+    const store = new PskStore(
+      new KeyDirectory(join(dir, 'keys'), files),
+      new KeyDirectory(join(dir, 'fallback')),
+      at,
+    );
+    const reservation = await store.reserve('acct', 'tunnel');
+    files.arm();
+    const result = await reservation.store(KEY);
+    expect(result).toMatchObject({ stored: true, fallback: true });
+    const file = (result as { file: string }).file;
+    expect(file.startsWith(join(dir, 'fallback', 'acct', 'tunnel'))).toBe(true);
+    expect(await readFile(file, 'utf8')).toBe(KEY.reveal());
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(result.failures).toHaveLength(3);
+    expect(await readdir(join(dir, 'keys', 'acct', 'tunnel'))).toEqual([]);
+  });
+
+  it('says it stored nothing, and where it tried, when everything fails', async () => {
+    const files = failingFiles({ failWrites: 'ENOSPC' });
+    const store = new PskStore(
+      new KeyDirectory(join(dir, 'keys'), files),
+      new KeyDirectory(join(dir, 'fb'), files),
+      at,
+    );
+    const reservation = await store.reserve('acct', 'tunnel');
+    files.arm();
+    const result = await reservation.store(KEY);
+    expect(result.stored).toBe(false);
+    expect(result.failures).toHaveLength(4);
+    expect(result.failures.join(' ')).not.toContain(KEY.reveal());
   });
 });
 

@@ -1,16 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import {
   assertIdentifier,
   type CloudflareMessage,
   isPskError,
+  neutralizeText,
   type PskClient,
   type PskGenerated,
 } from '@ipsec-psk/core';
-import type { AuditEntry, AuditLog } from './audit-log.js';
+import type { AuditEntry, AuditLog, ConfirmationChannel } from './audit-log.js';
+import { decideRotated, type KeyAge } from './check-back.js';
 import type { ConfirmMode } from './config.js';
 import type { ConfirmationTokens, TokenRefusal } from './confirmation-tokens.js';
 import type { Logger } from './logger.js';
-import { fingerprint, type PskStore } from './psk-store.js';
-import type { TunnelLocks } from './tunnel-locks.js';
+import { fingerprint, type KeyReservation, type PskStore } from './psk-store.js';
+import { attemptedSince, type TunnelHistory, tunnelHistory } from './rotation-history.js';
+import {
+  confirmationQuestion,
+  formatTime,
+  NAME_MAX_LENGTH,
+  notRotatedText,
+  tokenInstructions,
+} from './rotation-text.js';
+import type { TunnelLocks } from './tunnel-lock.js';
 
 /** What a call of generate_ipsec_psk ended in. */
 export type RotationStatus =
@@ -71,6 +82,7 @@ export interface RotationDeps {
   reveal: boolean;
   sandbox: boolean;
   defaultAccountId: string | undefined;
+  now: () => Date;
 }
 
 interface Target {
@@ -79,8 +91,15 @@ interface Target {
 }
 
 interface TunnelFacts {
+  /** The name as Cloudflare sent it (untrusted); shown only through the text helpers. */
   name: string | undefined;
-  lastGeneratedOn: string | undefined;
+  lastGeneratedOn: KeyAge;
+}
+
+/** What is known before the user is asked. */
+interface Prepared {
+  facts: TunnelFacts;
+  history: TunnelHistory;
 }
 
 const REFUSALS: Record<TokenRefusal, string> = {
@@ -91,6 +110,12 @@ const REFUSALS: Record<TokenRefusal, string> = {
 
 function plainMessages(messages: CloudflareMessage[]): RotationOutput['messages'] {
   return messages.length === 0 ? undefined : messages.map(({ code, message }) => ({ code, message }));
+}
+
+function errorCode(error: unknown): string {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  if (typeof code === 'string') return code;
+  return typeof name === 'string' ? name : 'error';
 }
 
 /** The generate_ipsec_psk flow, free of MCP types so it can move to another SDK version untouched. */
@@ -108,34 +133,40 @@ export class Rotation {
     return this.deps.sandbox ? '[sandbox] ' : '';
   }
 
-  private base(target: Target, facts?: TunnelFacts): RotationOutput {
+  private base(
+    target: Target,
+    facts?: { name?: string | undefined; lastGeneratedOn?: KeyAge },
+  ): RotationOutput {
     const output: RotationOutput = {
       status: 'validated',
       sandbox: this.deps.sandbox,
       account_id: target.accountId,
       ipsec_tunnel_id: target.tunnelId,
     };
-    if (facts?.name) output.tunnel_name = facts.name;
-    if (facts?.lastGeneratedOn) output.last_generated_on = facts.lastGeneratedOn;
+    const name = neutralizeText(facts?.name, NAME_MAX_LENGTH);
+    if (name) output.tunnel_name = name;
+    if (typeof facts?.lastGeneratedOn === 'string')
+      output.last_generated_on = formatTime(facts.lastGeneratedOn);
     return output;
   }
 
-  private async audit(
-    event: AuditEntry['event'],
-    target: Target,
-    extra: Partial<AuditEntry> = {},
-  ): Promise<void> {
+  /** Appends an audit line; a failure is logged, not fatal (except for the attempt line, see `rotate`). */
+  private async audit(event: AuditEntry['event'], target: Target, extra: Partial<AuditEntry> = {}) {
     try {
-      await this.deps.audit.append({
-        event,
-        account_id: target.accountId,
-        ipsec_tunnel_id: target.tunnelId,
-        sandbox: this.deps.sandbox,
-        ...extra,
-      });
+      await this.deps.audit.append(this.entry(event, target, extra));
     } catch (error) {
-      this.deps.logger.warn(`could not append to the audit log: ${(error as Error).message}`);
+      this.deps.logger.warn(`could not append to the audit log (${errorCode(error)})`);
     }
+  }
+
+  private entry(event: AuditEntry['event'], target: Target, extra: Partial<AuditEntry> = {}): AuditEntry {
+    return {
+      event,
+      account_id: target.accountId,
+      ipsec_tunnel_id: target.tunnelId,
+      sandbox: this.deps.sandbox,
+      ...extra,
+    };
   }
 
   private fail(message: string): RotationAnswer {
@@ -164,8 +195,40 @@ export class Rotation {
     }
 
     if (input.validate_only) return this.validateOnly(target);
-    if (input.confirmation_token !== undefined) return this.rotateWithToken(target, input.confirmation_token);
-    return this.confirmThenRotate(target, confirmer);
+    const token = input.confirmation_token;
+    return this.withLock(target, () =>
+      token === undefined ? this.confirmThenRotate(target, confirmer) : this.rotateWithToken(target, token),
+    );
+  }
+
+  /** Holds the tunnel's lock (shared by every process using the key directory) from validation to storing. */
+  private async withLock(target: Target, work: () => Promise<RotationAnswer>): Promise<RotationAnswer> {
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await this.deps.locks.tryAcquire(target.accountId, target.tunnelId);
+    } catch (error) {
+      await this.audit('store_failed', target, { code: errorCode(error) });
+      return this.fail(
+        `The key directory cannot be used: ${this.describeStoreError(error)}. Nothing was sent and nobody was ` +
+          'asked. The operator must fix IPSEC_PSK_DIR.',
+      );
+    }
+    if (!release) {
+      return this.fail(
+        `A rotation of tunnel ${target.tunnelId} is already in progress (in this or another server process using ` +
+          `${this.deps.store.directory.path}); nothing was sent. Wait for it to finish.`,
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      await release();
+    }
+  }
+
+  private describeStoreError(error: unknown): string {
+    if (error instanceof Error && error.name === 'UntrustedPathError') return error.message;
+    return `${this.deps.store.directory.path} is not usable (${errorCode(error)})`;
   }
 
   private async validate(target: Target): Promise<RotationAnswer | { messages: CloudflareMessage[] }> {
@@ -205,30 +268,49 @@ export class Rotation {
         accountId: target.accountId,
         ipsecTunnelId: target.tunnelId,
       });
-      return { name: tunnel.name, lastGeneratedOn: tunnel.lastGeneratedOn };
+      return { name: tunnel.name, lastGeneratedOn: tunnel.lastGeneratedOn ?? null };
     } catch {
       // The details only enrich the question and the check-back; a token without read access still rotates.
       return { name: undefined, lastGeneratedOn: undefined };
     }
   }
 
-  private summary(target: Target, facts: TunnelFacts): string {
-    const tunnel = facts.name ? `"${facts.name}" (${target.tunnelId})` : target.tunnelId;
-    const last = facts.lastGeneratedOn
-      ? `its key was last generated ${facts.lastGeneratedOn}`
-      : 'its key age is unknown';
-    return (
-      `${this.prefix()}Rotate the pre-shared key of IPsec tunnel ${tunnel} in account ${target.accountId}? ` +
-      `Currently ${last}. The current key stops working at once: the tunnel stays down until the new key is ` +
-      'configured on the customer device.'
-    );
+  private async history(target: Target): Promise<TunnelHistory> {
+    try {
+      const records = await this.deps.audit.read();
+      return tunnelHistory(records, target.accountId, target.tunnelId, this.deps.now());
+    } catch (error) {
+      this.deps.logger.warn(`could not read the audit log (${errorCode(error)})`);
+      return { unfinished: [], recent: [], records: [], readable: false };
+    }
+  }
+
+  /** Validation, the tunnel read and the audit history at once: one round trip before the user is asked. */
+  private async prepare(target: Target): Promise<RotationAnswer | Prepared> {
+    const [validation, facts, history] = await Promise.all([
+      this.validate(target),
+      this.tunnelFacts(target),
+      this.history(target),
+    ]);
+    if (!('messages' in validation)) return validation;
+    return { facts, history };
+  }
+
+  private question(target: Target, { facts, history }: Prepared): string {
+    return confirmationQuestion({
+      ...target,
+      name: facts.name,
+      lastGeneratedOn: facts.lastGeneratedOn,
+      history,
+      prefix: this.prefix(),
+      now: this.deps.now(),
+    });
   }
 
   private async confirmThenRotate(target: Target, confirmer: Confirmer): Promise<RotationAnswer> {
-    const validation = await this.validate(target);
-    if (!('messages' in validation)) return validation;
-    const facts = await this.tunnelFacts(target);
-    const useForm = this.deps.confirmMode !== 'token' && confirmer.canAsk;
+    const prepared = await this.prepare(target);
+    if (!('facts' in prepared)) return prepared;
+    const { facts, history } = prepared;
 
     if (this.deps.confirmMode === 'elicit' && !confirmer.canAsk) {
       await this.audit('confirmation_refused', target, { code: 'elicitation_unsupported' });
@@ -238,7 +320,8 @@ export class Rotation {
       );
     }
 
-    if (!useForm) {
+    const question = this.question(target, prepared);
+    if (this.deps.confirmMode === 'token' || !confirmer.canAsk) {
       const { token, expiresAt } = this.deps.tokens.issue(target.accountId, target.tunnelId);
       await this.audit('confirmation_requested', target);
       const output: RotationOutput = {
@@ -247,130 +330,184 @@ export class Rotation {
         confirmation_token: token,
         expires_at: expiresAt.toISOString(),
       };
-      return {
-        output,
-        text:
-          `${this.summary(target, facts)}\n\nConfirmation required: nothing has been changed. Show the user the ` +
-          'question above and wait for their explicit agreement. Only if they agree, call generate_ipsec_psk again ' +
-          `with the same account_id and ipsec_tunnel_id and confirmation_token "${token}" (single use, expires ` +
-          `${expiresAt.toISOString()}). Never confirm on the user's behalf.`,
-      };
+      return { output, text: tokenInstructions(question, token, expiresAt) };
     }
 
     let answer: ConfirmAnswer;
     try {
-      answer = await confirmer.ask(this.summary(target, facts));
+      answer = await confirmer.ask(question);
     } catch (error) {
       await this.audit('confirmation_refused', target, { code: 'elicitation_failed' });
-      return this.fail(
-        `The confirmation could not be completed (${(error as Error).message}); nothing was sent.`,
-      );
+      return this.fail(`The confirmation could not be completed (${errorCode(error)}); nothing was sent.`);
     }
     if (answer !== 'accept') {
       const status = answer === 'decline' ? 'declined' : 'cancelled';
       await this.audit(status, target);
       return {
         output: { ...this.base(target, facts), status },
-        text: `${this.prefix()}The user ${status} the rotation. Nothing was sent; the current key still works.`,
+        text: notRotatedText(this.prefix(), status, history),
       };
     }
-    return this.rotate(target, facts);
+    return this.rotate(target, facts, 'form');
   }
 
   private async rotateWithToken(target: Target, token: string): Promise<RotationAnswer> {
-    const refusal = this.deps.tokens.redeem(token, target.accountId, target.tunnelId);
-    if (refusal) {
-      await this.audit('confirmation_refused', target, { code: `token_${refusal}` });
+    const redeemed = this.deps.tokens.redeem(token, target.accountId, target.tunnelId);
+    if (typeof redeemed === 'string') {
+      await this.audit('confirmation_refused', target, { code: `token_${redeemed}` });
       return this.fail(
-        `The confirmation_token ${REFUSALS[refusal]}; nothing was sent. Call generate_ipsec_psk without a token ` +
+        `The confirmation_token ${REFUSALS[redeemed]}; nothing was sent. Call generate_ipsec_psk without a token ` +
           'to get a new confirmation question for the user.',
       );
     }
-    const validation = await this.validate(target);
-    if (!('messages' in validation)) return validation;
-    return this.rotate(target, await this.tunnelFacts(target));
-  }
-
-  private async rotate(target: Target, before: TunnelFacts): Promise<RotationAnswer> {
-    const release = this.deps.locks.tryAcquire(target.accountId, target.tunnelId);
-    if (!release) {
+    const prepared = await this.prepare(target);
+    if (!('facts' in prepared)) return prepared;
+    const since = attemptedSince(prepared.history.records, redeemed.issuedAt);
+    if (since) {
+      await this.audit('confirmation_refused', target, { code: 'token_superseded' });
       return this.fail(
-        `A rotation of tunnel ${target.tunnelId} is already in progress; nothing was sent. Wait for it to finish.`,
+        `This tunnel was rotated at ${formatTime(since.time)}, after the user was asked: the answer no longer ` +
+          'matches what they saw, so nothing was sent. Call generate_ipsec_psk without a token to ask them again.',
       );
     }
+    return this.rotate(target, prepared.facts, 'token');
+  }
+
+  /**
+   * The persisting call: reserve the key's space and write the attempt line first (either failing sends nothing),
+   * send once, then store whatever came back before answering. Any doubt after sending is an unknown outcome.
+   */
+  private async rotate(
+    target: Target,
+    before: TunnelFacts,
+    channel: ConfirmationChannel,
+  ): Promise<RotationAnswer> {
+    let reservation: KeyReservation;
     try {
-      try {
-        await this.deps.store.checkWritable(target.accountId, target.tunnelId);
-      } catch (error) {
-        await this.audit('store_failed', target, {
-          code: (error as NodeJS.ErrnoException).code ?? 'unwritable',
-        });
-        return this.fail(
-          `The key directory ${this.deps.store.directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}); ` +
-            'nothing was sent. The operator must fix IPSEC_PSK_DIR.',
+      reservation = await this.deps.store.reserve(target.accountId, target.tunnelId);
+    } catch (error) {
+      await this.audit('store_failed', target, { code: errorCode(error) });
+      return this.fail(
+        `The key file could not be prepared: ${this.describeStoreError(error)}. Nothing was sent; the current key ` +
+          'still works. The operator must fix IPSEC_PSK_DIR (free space, permissions) before rotating.',
+      );
+    }
+    const attemptId = randomUUID();
+    try {
+      await this.deps.audit.append(
+        this.entry('rotation_attempt', target, {
+          attempt_id: attemptId,
+          pid: process.pid,
+          confirmed_by: channel,
+        }),
+        { durable: true },
+      );
+    } catch (error) {
+      await reservation.release();
+      this.deps.logger.error(
+        `could not write the rotation_attempt audit line (${errorCode(error)}); nothing was sent`,
+      );
+      return this.fail(
+        `The audit log could not be written (${errorCode(error)}), and a rotation is never sent without its ` +
+          'record. Nothing was sent; the current key still works. The operator must fix IPSEC_PSK_DIR.',
+      );
+    }
+
+    const sentAt = this.deps.now().getTime();
+    let result: PskGenerated;
+    try {
+      // No abort signal on purpose: once sent, cancelling cannot unsend it, and the key must still be stored.
+      result = await this.deps.client.generateIpsecPsk({
+        accountId: target.accountId,
+        ipsecTunnelId: target.tunnelId,
+      });
+    } catch (error) {
+      await reservation.release();
+      if (isPskError(error) && error.outcome === 'not_executed') {
+        await this.audit('rotation_failed', target, { attempt_id: attemptId, code: error.code });
+        return this.fail(`The rotation failed. ${error.message}`);
+      }
+      if (!isPskError(error)) {
+        this.deps.logger.error(
+          `unexpected ${errorCode(error)} around the persisting call; its outcome is treated as unknown`,
         );
       }
-      await this.audit('rotation_attempt', target);
-      let result: PskGenerated;
-      try {
-        // No abort signal on purpose: once sent, cancelling cannot unsend it, and the key must still be stored.
-        result = await this.deps.client.generateIpsecPsk({
-          accountId: target.accountId,
-          ipsecTunnelId: target.tunnelId,
-        });
-      } catch (error) {
-        if (isPskError(error) && error.outcome === 'unknown')
-          return this.checkBack(target, before, error.code);
-        await this.audit('rotation_failed', target, { code: isPskError(error) ? error.code : 'internal' });
-        return this.fail(`The rotation failed. ${isPskError(error) ? error.message : 'Unexpected error.'}`);
-      }
-      return this.deliver(target, before, result);
-    } finally {
-      release();
+      return this.checkBack(target, before, sentAt, isPskError(error) ? error.code : 'internal', attemptId);
     }
+    return this.deliver(target, before, result, reservation, attemptId);
   }
 
-  private async deliver(target: Target, before: TunnelFacts, result: PskGenerated): Promise<RotationAnswer> {
+  private async deliver(
+    target: Target,
+    before: TunnelFacts,
+    result: PskGenerated,
+    reservation: KeyReservation,
+    attemptId: string,
+  ): Promise<RotationAnswer> {
     const print = fingerprint(result.psk);
-    let file: string;
-    try {
-      file = await this.deps.store.save(target.accountId, target.tunnelId, result.psk);
-    } catch (error) {
-      await this.audit('store_failed', target, { psk_fingerprint: print });
-      this.deps.logger.error(`a generated key (${print}) could not be stored: ${(error as Error).message}`);
-      return this.fail(
-        `Cloudflare generated a new key (${print}) but it could not be written to ${this.deps.store.directory}. ` +
-          'The old key no longer works. Fix the key directory, then rotate again after confirming with the user.',
-      );
-    }
-    await this.audit('generated', target, { psk_fingerprint: print, psk_file: file });
+    const stored = await reservation.store(result.psk);
     const output: RotationOutput = {
       ...this.base(target, { name: before.name, lastGeneratedOn: result.lastGeneratedOn }),
       status: 'generated',
-      psk_file: file,
       psk_fingerprint: print,
       messages: plainMessages(result.messages),
     };
     if (this.deps.reveal) output.psk = result.psk.reveal();
+
+    if (!stored.stored) {
+      await this.audit('key_unstored', target, { attempt_id: attemptId, psk_fingerprint: print });
+      this.deps.logger.error(
+        `a key Cloudflare generated for tunnel ${target.tunnelId} (${print}) could not be stored: ${stored.failures.join('; ')}`,
+      );
+      const tried = `Tried: ${stored.failures.join('; ')}.`;
+      if (this.deps.reveal) {
+        return {
+          output,
+          text:
+            `${this.prefix()}Generated a new PSK for tunnel ${target.tunnelId} (${print}); the old key no longer ` +
+            `works. The key could NOT be stored anywhere, so it is only in this result (IPSEC_PSK_REVEAL=1): ` +
+            `copy it to a safe place now. ${tried}`,
+        };
+      }
+      return this.fail(
+        `Cloudflare generated a new key (${print}) and the old key no longer works, but the new key could not be ` +
+          `stored anywhere, so it is lost. ${tried} Fix the key directory, then, after confirming with the user, ` +
+          'rotate again to get a key you can configure.',
+      );
+    }
+
+    if (stored.failures.length > 0) {
+      this.deps.logger.warn(`stored key ${print} in ${stored.file} after: ${stored.failures.join('; ')}`);
+    }
+    await this.audit('generated', target, {
+      attempt_id: attemptId,
+      psk_fingerprint: print,
+      psk_file: stored.file,
+      ...(stored.fallback ? { fallback: true } : {}),
+    });
+    output.psk_file = stored.file;
+    const where = stored.fallback
+      ? `The key directory could not take it (${stored.failures.join('; ')}), so the new key (${print}) is in the ` +
+        `FALLBACK location ${stored.file} (mode 0600): move it somewhere safe, and fix the key directory.`
+      : `The new key (${print}) is stored in ${stored.file} (mode 0600).`;
     return {
       output,
       text:
-        `${this.prefix()}Generated a new PSK for tunnel ${target.tunnelId}. The old key no longer works. The new key ` +
-        `(${print}) is stored in ${file} (mode 0600); configure it on the customer device.` +
-        (this.deps.reveal ? '' : ' The key itself is not shown here.'),
+        `${this.prefix()}Generated a new PSK for tunnel ${target.tunnelId}. The old key no longer works. ${where} ` +
+        `Configure it on the customer device.${this.deps.reveal ? '' : ' The key itself is not shown here.'}`,
     };
   }
 
-  private async checkBack(target: Target, before: TunnelFacts, code: string): Promise<RotationAnswer> {
+  private async checkBack(
+    target: Target,
+    before: TunnelFacts,
+    sentAtMs: number,
+    code: string,
+    attemptId: string,
+  ): Promise<RotationAnswer> {
     const after = await this.tunnelFacts(target);
-    let rotated: 'yes' | 'no' | 'unknown' = 'unknown';
-    if (before.lastGeneratedOn !== undefined && after.lastGeneratedOn !== undefined) {
-      rotated = after.lastGeneratedOn === before.lastGeneratedOn ? 'no' : 'yes';
-    } else if (before.lastGeneratedOn === undefined && after.lastGeneratedOn !== undefined && before.name) {
-      // The tunnel was readable before and had never had a key generated; now it has.
-      rotated = 'yes';
-    }
-    await this.audit('outcome_unknown', target, { code, rotated });
+    const rotated = decideRotated(before.lastGeneratedOn, after.lastGeneratedOn, sentAtMs);
+    await this.audit('outcome_unknown', target, { attempt_id: attemptId, code, rotated });
     const advice = {
       yes: 'Checking back shows the key WAS replaced: the old key no longer works and the new key was lost in transit. Rotate again, after confirming with the user, to get a key you can configure.',
       no: 'Checking back shows the key was NOT replaced: the old key still works. It is safe to try again, after confirming with the user.',
@@ -378,7 +515,10 @@ export class Rotation {
         'Checking back could not tell whether the key was replaced. Treat the old key as possibly dead; check the tunnel in the Cloudflare dashboard before trying again.',
     }[rotated];
     const output: RotationOutput = {
-      ...this.base(target, { name: before.name ?? after.name, lastGeneratedOn: after.lastGeneratedOn }),
+      ...this.base(target, {
+        name: before.name ?? after.name,
+        lastGeneratedOn: after.lastGeneratedOn,
+      }),
       status: 'outcome_unknown',
       rotated,
     };

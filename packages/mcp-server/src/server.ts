@@ -1,21 +1,26 @@
 import type { PskClient } from '@ipsec-psk/core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { AuditLog } from './audit-log.js';
+import { AuditLog, type AuditRecord } from './audit-log.js';
 import type { ConfirmMode } from './config.js';
 import { ConfirmationTokens } from './confirmation-tokens.js';
+import { PROGRESS_INTERVAL_MS } from './keep-alive.js';
+import { type FileSystem, KeyDirectory } from './key-directory.js';
 import { type Logger, silentLogger } from './logger.js';
 import { PskStore } from './psk-store.js';
 import { Rotation } from './rotation.js';
+import { formatTime } from './rotation-text.js';
 import { registerGenerateIpsecPskTool } from './tools/generate-ipsec-psk.js';
-import { TunnelLocks } from './tunnel-locks.js';
+import { LOCK_STALE_MS, TunnelLocks } from './tunnel-lock.js';
 import { SERVER_VERSION } from './version.js';
 
 /** What `createServer` needs; everything but `client` and `pskDir` has a default. */
 export interface CreateServerOptions {
   /** The Cloudflare client (`createPskClient` from `@ipsec-psk/core`). */
   client: PskClient;
-  /** Where keys and the audit log are written. */
+  /** Where keys, the audit log and the rotation locks are kept. */
   pskDir: string;
+  /** Where a key goes when `pskDir` cannot take it after Cloudflare generated it; default none. */
+  fallbackDir?: string | undefined;
   /** How real rotations are confirmed; default `auto`. */
   confirmMode?: ConfirmMode;
   /** Put the key itself in results (`IPSEC_PSK_REVEAL=1`); default false. */
@@ -30,6 +35,14 @@ export interface CreateServerOptions {
   now?: () => Date;
   /** Lifetime of two-step confirmation tokens; default 5 minutes. */
   confirmationTtlMs?: number;
+  /** Rotations the audit log shows unfinished at start-up (see `unfinishedRotations`), named in the instructions. */
+  unfinished?: readonly AuditRecord[];
+  /** The file-system layer for keys, the audit log and locks; default `node:fs/promises` (tests inject faults). */
+  files?: FileSystem;
+  /** After how long without a refresh a rotation lock counts as left by a dead process; default 10 s. */
+  lockStaleMs?: number;
+  /** How often a client that asked for progress hears that a call is alive; default 15 s. */
+  progressIntervalMs?: number;
 }
 
 /** The MCP server and a way to wait for rotations still running (so a key is stored even if the client left). */
@@ -39,15 +52,24 @@ export interface IpsecPskServer {
   idle(): Promise<void>;
 }
 
-function instructions(sandbox: boolean): string {
-  const base =
+function instructions(sandbox: boolean, unfinished: readonly AuditRecord[]): string {
+  let text =
     'Rotates the pre-shared key of Cloudflare Magic WAN / Magic Transit IPsec tunnels with one tool, ' +
     'generate_ipsec_psk. Validate first (validate_only=true). A real rotation breaks the tunnel until the new key ' +
     'is configured on the customer device, so it always needs the user’s explicit confirmation; never confirm on ' +
     'their behalf. Keys are written to files on the server machine, not shown.';
-  return sandbox
-    ? `SANDBOX MODE: this server talks to a local simulator; no real tunnel or account is touched and keys are worthless. ${base}`
-    : base;
+  if (sandbox) {
+    text = `SANDBOX MODE: this server talks to a local simulator; no real tunnel or account is touched and keys are worthless. ${text}`;
+  }
+  if (unfinished.length > 0) {
+    const list = unfinished
+      .map((a) => `tunnel ${a.ipsec_tunnel_id} in account ${a.account_id} (sent ${formatTime(a.time)})`)
+      .join('; ');
+    text +=
+      ` Tell the user: earlier rotations never recorded their outcome (the server stopped mid-rotation): ${list}. ` +
+      'Each of those keys may have been replaced and lost; check those tunnels before relying on their keys.';
+  }
+  return text;
 }
 
 /** Builds the MCP server; connect it to any transport (stdio in the binary, in-memory in tests). */
@@ -56,20 +78,26 @@ export function createServer(options: CreateServerOptions): IpsecPskServer {
   const logger = options.logger ?? silentLogger;
   const server = new McpServer(
     { name: 'ipsec-psk', title: 'IPsec tunnel PSK rotation', version: SERVER_VERSION },
-    { instructions: instructions(options.sandbox ?? false) },
+    { instructions: instructions(options.sandbox ?? false, options.unfinished ?? []) },
   );
+  const directory = new KeyDirectory(options.pskDir, options.files);
+  const fallback =
+    options.fallbackDir === undefined ? undefined : new KeyDirectory(options.fallbackDir, options.files);
   const rotation = new Rotation({
     client: options.client,
-    store: new PskStore(options.pskDir, now),
-    audit: new AuditLog(options.pskDir, now),
+    store: new PskStore(directory, fallback, now),
+    audit: new AuditLog(directory, now),
     tokens: new ConfirmationTokens(options.confirmationTtlMs, () => now().getTime()),
-    locks: new TunnelLocks(),
+    locks: new TunnelLocks(directory, logger, options.lockStaleMs ?? LOCK_STALE_MS),
     logger,
     confirmMode: options.confirmMode ?? 'auto',
     reveal: options.reveal ?? false,
     sandbox: options.sandbox ?? false,
     defaultAccountId: options.defaultAccountId,
+    now,
   });
-  registerGenerateIpsecPskTool(server, rotation);
+  registerGenerateIpsecPskTool(server, rotation, {
+    progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
+  });
   return { server, idle: () => rotation.idle() };
 }

@@ -1,6 +1,7 @@
 import { IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier } from '@ipsec-psk/core';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { keepAlive } from '../keep-alive.js';
 import type { ConfirmAnswer, Confirmer, Rotation, RotationAnswer } from '../rotation.js';
 
 /** The tool's name, as assistants call it. */
@@ -85,8 +86,18 @@ function toolResult(answer: RotationAnswer) {
   };
 }
 
+/** Options of the tool beyond the rotation flow. */
+export interface ToolOptions {
+  /** How often a waiting client is sent a progress notification, when it asked for progress. */
+  progressIntervalMs: number;
+}
+
 /** Registers generate_ipsec_psk on `server`. */
-export function registerGenerateIpsecPskTool(server: McpServer, rotation: Rotation): void {
+export function registerGenerateIpsecPskTool(
+  server: McpServer,
+  rotation: Rotation,
+  options: ToolOptions,
+): void {
   server.registerTool(
     GENERATE_IPSEC_PSK,
     {
@@ -106,29 +117,48 @@ export function registerGenerateIpsecPskTool(server: McpServer, rotation: Rotati
       const confirmer: Confirmer = {
         canAsk: Boolean(server.server.getClientCapabilities()?.elicitation?.form),
         async ask(message): Promise<ConfirmAnswer> {
-          const reply = await server.server.elicitInput(
-            {
-              mode: 'form',
-              message,
-              requestedSchema: {
-                type: 'object',
-                properties: {
-                  confirm: {
-                    type: 'boolean',
-                    title: 'Rotate the key now',
-                    description: 'The current key stops working immediately.',
-                  },
-                },
-                required: ['confirm'],
-              },
-            },
-            { timeout: CONFIRMATION_TIMEOUT_MS, signal: extra.signal },
-          );
-          if (reply.action === 'accept') return reply.content?.confirm === true ? 'accept' : 'decline';
-          return reply.action;
+          // Leaving before the user answers cancels the question (nothing is sent). Once they answered, the
+          // request's signal must no longer reach the question: the SDK would write a cancellation for an answered
+          // request, to a client that may be gone.
+          const question = new AbortController();
+          const cancel = () => question.abort(extra.signal.reason);
+          if (extra.signal.aborted) cancel();
+          extra.signal.addEventListener('abort', cancel, { once: true });
+          try {
+            return await ask(message, question.signal);
+          } finally {
+            extra.signal.removeEventListener('abort', cancel);
+          }
         },
       };
-      return toolResult(await rotation.run(args, confirmer));
+      const ask = async (message: string, signal: AbortSignal): Promise<ConfirmAnswer> => {
+        const reply = await server.server.elicitInput(
+          {
+            mode: 'form',
+            message,
+            requestedSchema: {
+              type: 'object',
+              properties: {
+                confirm: {
+                  type: 'boolean',
+                  title: 'Rotate the key now',
+                  description: 'The current key stops working immediately.',
+                },
+              },
+              required: ['confirm'],
+            },
+          },
+          { timeout: CONFIRMATION_TIMEOUT_MS, signal },
+        );
+        if (reply.action === 'accept') return reply.content?.confirm === true ? 'accept' : 'decline';
+        return reply.action;
+      };
+      const stop = keepAlive(extra, options.progressIntervalMs);
+      try {
+        return toolResult(await rotation.run(args, confirmer));
+      } finally {
+        stop();
+      }
     },
   );
 }

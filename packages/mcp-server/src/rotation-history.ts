@@ -1,0 +1,73 @@
+import { ATTEMPT_OUTCOMES, type AuditRecord } from './audit-log.js';
+
+/** How far back the confirmation question looks for earlier rotations of the same tunnel. */
+export const RECENT_WINDOW_MS = 24 * 60 * 60_000;
+
+const sameTunnel = (record: AuditRecord, accountId: string, tunnelId: string) =>
+  record.account_id === accountId && record.ipsec_tunnel_id === tunnelId;
+
+/**
+ * Attempts that have no outcome line: the process stopped (crash, SIGKILL, power loss) between sending the
+ * persisting call and recording what came of it, so the key may have been replaced and lost. A later key stored
+ * for the same tunnel supersedes such an attempt: the tunnel has a known key again.
+ */
+export function unfinishedAttempts(records: readonly AuditRecord[]): AuditRecord[] {
+  const ended = new Set<string>();
+  for (const record of records) {
+    if (record.attempt_id && ATTEMPT_OUTCOMES.includes(record.event)) ended.add(record.attempt_id);
+  }
+  return records.filter(
+    (record, index) =>
+      record.event === 'rotation_attempt' &&
+      record.attempt_id !== undefined &&
+      !ended.has(record.attempt_id) &&
+      !records
+        .slice(index + 1)
+        .some(
+          (later) =>
+            later.event === 'generated' && sameTunnel(later, record.account_id, record.ipsec_tunnel_id),
+        ),
+  );
+}
+
+/** What the audit log says about one tunnel, for its next confirmation question. */
+export interface TunnelHistory {
+  /** Attempts on this tunnel that never recorded an outcome. */
+  unfinished: AuditRecord[];
+  /** Outcomes within the recent window that changed (or may have changed) the key, newest first. */
+  recent: AuditRecord[];
+  /** Every record of this tunnel, oldest first. */
+  records: AuditRecord[];
+  /** Whether the log could be read; when not, the question says so. */
+  readable: boolean;
+}
+
+export function tunnelHistory(
+  records: readonly AuditRecord[],
+  accountId: string,
+  tunnelId: string,
+  now: Date,
+  windowMs = RECENT_WINDOW_MS,
+): TunnelHistory {
+  const since = now.getTime() - windowMs;
+  const mine = records.filter((record) => sameTunnel(record, accountId, tunnelId));
+  return {
+    unfinished: unfinishedAttempts(mine),
+    recent: mine
+      .filter(
+        (record) =>
+          Date.parse(record.time) >= since &&
+          (record.event === 'generated' ||
+            record.event === 'key_unstored' ||
+            (record.event === 'outcome_unknown' && record.rotated !== 'no')),
+      )
+      .reverse(),
+    records: mine,
+    readable: true,
+  };
+}
+
+/** Whether a persisting call for this tunnel was sent at or after `sinceMs` (a newer intent than one being redeemed). */
+export function attemptedSince(history: readonly AuditRecord[], sinceMs: number): AuditRecord | undefined {
+  return history.find((record) => record.event === 'rotation_attempt' && Date.parse(record.time) >= sinceMs);
+}
