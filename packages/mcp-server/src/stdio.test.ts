@@ -1,20 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Stream } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RotationOutput } from './rotation.js';
+import { Captured, CLI, exitOf } from './test-support/processes.js';
 import { SERVER_VERSION } from './version.js';
 
-// These tests drive the compiled binary, exactly as an MCP client starts it (turbo builds it before this test).
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const TOOL = 'generate_ipsec_psk';
 const TIMEOUT = { timeout: 30_000 };
 const KEY = /^[A-Za-z0-9]{32}$/;
@@ -28,41 +25,6 @@ async function tempDir(prefix = 'ipsec-psk-stdio-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Accumulates a stream's text and lets a test await a pattern instead of sleeping. */
-class Captured {
-  text = '';
-  private ended = false;
-  private readonly checks = new Set<() => void>();
-
-  constructor(stream: Stream | null) {
-    if (!stream) throw new Error('stream was not piped');
-    stream.on('data', (chunk: Buffer | string) => {
-      this.text += chunk.toString();
-      for (const check of this.checks) check();
-    });
-    stream.on('end', () => {
-      this.ended = true;
-      for (const check of this.checks) check();
-    });
-  }
-
-  waitFor(pattern: RegExp): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (pattern.test(this.text)) {
-          this.checks.delete(check);
-          resolve();
-        } else if (this.ended) {
-          this.checks.delete(check);
-          reject(new Error(`stream ended without ${pattern}; it held: ${this.text}`));
-        }
-      };
-      this.checks.add(check);
-      check();
-    });
-  }
 }
 
 interface SessionOptions {
@@ -337,13 +299,6 @@ describe('secrets never reach stderr (real mode against a local simulator)', TIM
     }
   });
 });
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code));
-  });
-}
 
 /** Runs the binary to completion with exactly `env` (plus PATH); stdin is empty so a server that starts exits. */
 async function run(args: string[], env: Record<string, string>) {

@@ -1,10 +1,16 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_ACCOUNT_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
-import { createPskClient } from '@ipsec-psk/core';
+import {
+  DEMO_ACCOUNT_ID,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from '@ipsec-psk/cloudflare-sim';
+import { createPskClient, type PskClient, type PskClientOptions } from '@ipsec-psk/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   type CallToolResult,
   ElicitRequestSchema,
@@ -22,22 +28,38 @@ export interface Harness {
   client: Client;
   pskDir: string;
   elicitations: string[];
-  call(args: Record<string, unknown>): Promise<CallToolResult>;
+  call(args: Record<string, unknown>, options?: RequestOptions): Promise<CallToolResult>;
   pskFiles(): Promise<string[]>;
   close(): Promise<void>;
 }
 
+/** How a harness is built beyond the defaults. */
+export interface HarnessOptions {
+  elicit?: ElicitAnswer;
+  server?: Partial<CreateServerOptions>;
+  /** Simulator options (accounts, clock); the test token is always accepted. */
+  sim?: SimulatorOptions;
+  /** Core client options beyond the test defaults (a fetch wrapper, say). */
+  core?: Partial<PskClientOptions>;
+  /** Wraps the core client, to make it misbehave. */
+  wrapClient?: (client: PskClient) => PskClient;
+}
+
 /** A real SDK client talking in memory to createServer(), whose core client talks HTTP to the simulator. */
-export async function startHarness(
-  options: { elicit?: ElicitAnswer; server?: Partial<CreateServerOptions> } = {},
-): Promise<Harness> {
-  const sim = await startSimulator({ apiTokens: [TOKEN] });
-  const pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-mcp-'));
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sim = await startSimulator({ apiTokens: [TOKEN], ...options.sim });
+  const pskDir = options.server?.pskDir ?? (await mkdtemp(join(tmpdir(), 'ipsec-psk-mcp-')));
+  const core = createPskClient({
+    apiToken: TOKEN,
+    baseUrl: sim.url,
+    retry: { baseDelayMs: 1 },
+    ...options.core,
+  });
   const { server } = createServer({
-    client: createPskClient({ apiToken: TOKEN, baseUrl: sim.url, retry: { baseDelayMs: 1 } }),
-    pskDir,
+    client: options.wrapClient ? options.wrapClient(core) : core,
     defaultAccountId: DEMO_ACCOUNT_ID,
     ...options.server,
+    pskDir,
   });
   const client = new Client(
     { name: 'test-client', version: '1.0.0' },
@@ -59,9 +81,10 @@ export async function startHarness(
     client,
     pskDir,
     elicitations,
-    call: (args) =>
+    call: (args, requestOptions = {}) =>
       client.callTool({ name: 'generate_ipsec_psk', arguments: args }, undefined, {
         timeout: 30_000,
+        ...requestOptions,
       }) as Promise<CallToolResult>,
     async pskFiles() {
       const entries = await readdir(pskDir, { recursive: true });
@@ -74,6 +97,15 @@ export async function startHarness(
       await rm(pskDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until `condition` holds, polling; fails after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** The text of a tool result's first content block. */
