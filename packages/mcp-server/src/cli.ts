@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     if (isPskError(error)) fail(error.message);
     throw error;
   }
-  const { server, idle } = createServer({
+  const { server, idle, inFlight } = createServer({
     client,
     pskDir: config.pskDir,
     fallbackDir: config.fallbackDir,
@@ -124,6 +124,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`stopping: ${why}`);
+    if (inFlight() > 0)
+      logger.info(`waiting for ${inFlight()} call(s) in flight, so that any key already generated is stored`);
     // Closing first ends any question still waiting for the user (nothing is sent then); a rotation already sent
     // does not need the client and must still reach its file, so wait for it before exiting.
     await server.close().catch(() => {});
@@ -138,6 +140,15 @@ async function main(): Promise<void> {
   }
   process.stdin.on('end', () => void stop('the client closed stdin'));
   process.stdin.on('error', () => void stop('stdin failed'));
+  // A fault anywhere else must not take a key in flight with it: log it, then shut down the careful way.
+  process.on('uncaughtException', (error) => {
+    logger.error(`internal error (${error.name})`);
+    void stop('an internal error', 1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error(`internal error (${reason instanceof Error ? reason.name : typeof reason})`);
+    void stop('an internal error', 1);
+  });
   server.server.onerror = (error) => logger.error(describeTransportError(error));
   // The transport also closes on its own (a message over its size limit); then nothing would ever arrive again.
   server.server.onclose = () => void stop('the connection to the client closed', stopping ? 0 : 1);

@@ -244,6 +244,21 @@ describe('#7.8 check-back with second-precision timestamps', () => {
   });
 });
 
+describe('#7.1 the client leaves before the user answered', () => {
+  it('#7.1 cancelling the call withdraws the question and sends nothing', async () => {
+    const questions: string[] = [];
+    await start({ elicit: (message) => new Promise(() => questions.push(message)) });
+    const controller = new AbortController();
+    const call = h.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID }, { signal: controller.signal });
+    await until(() => questions.length === 1);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await until(async () => (await auditEvents()).some((e) => e.event === 'confirmation_refused'));
+    expect(persisting()).toBe(0);
+    expect(await h.pskFiles()).toEqual([]);
+  });
+});
+
 describe('#7.9 a client that times out during the form', () => {
   it('#7.9 a retry after a rotation the client did not wait for: the question names the stored key', async () => {
     let answer = accept;

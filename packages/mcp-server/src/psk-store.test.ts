@@ -105,6 +105,30 @@ describe('#7.5 a store that fails after Cloudflare generated the key', () => {
   });
 });
 
+describe('#7.5 a key directory removed while the call was in flight', () => {
+  it('stores the key again in a recreated directory, never naming a file that no longer exists', async () => {
+    const real = await import('node:fs/promises');
+    let removed = false;
+    const files = {
+      ...real,
+      // The operator removes the tunnel's directory (and the reserved file in it) just before the rename.
+      rename: async (from: import('node:fs').PathLike, to: import('node:fs').PathLike) => {
+        if (!removed) {
+          removed = true;
+          await rm(join(dir, 'acct'), { recursive: true, force: true });
+        }
+        return real.rename(from, to);
+      },
+    };
+    const store = new PskStore(new KeyDirectory(dir, files), undefined, at);
+    const reservation = await store.reserve('acct', 'tunnel');
+    const result = await reservation.store(KEY);
+    expect(result).toMatchObject({ stored: true, fallback: false });
+    expect(result.failures[0]).toMatch(/ENOENT$/);
+    expect(await readFile((result as { file: string }).file, 'utf8')).toBe(KEY.reveal());
+  });
+});
+
 it('fingerprints are short, stable and do not contain the key', () => {
   const key = new Secret('O3bwKSjnaoCxDoUxjcq4Rk8ZKkezQUiy');
   expect(fingerprint(key)).toBe(fingerprint(new Secret('O3bwKSjnaoCxDoUxjcq4Rk8ZKkezQUiy')));

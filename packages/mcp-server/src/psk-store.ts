@@ -94,9 +94,14 @@ export class KeyReservation {
     await handle.close().catch(() => {});
     try {
       await this.owner.directory.fs.rename(this.temp, this.path);
-    } catch {
-      // The key is whole and on disk under its temporary name: that is where it is.
-      return this.temp;
+    } catch (error) {
+      // The key is whole and on disk under its temporary name, if that name still exists: then it is there.
+      const kept = await this.owner.directory.fs.lstat(this.temp).then(
+        (stats) => stats.isFile(),
+        () => false,
+      );
+      if (kept) return this.temp;
+      throw error;
     }
     await this.owner.directory.syncDirectory(this.dir);
     return this.path;

@@ -124,6 +124,11 @@ export class Rotation {
 
   constructor(private readonly deps: RotationDeps) {}
 
+  /** How many calls are running. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
   /** Resolves once no call is running, so a shutdown never abandons a key between Cloudflare and its file. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);

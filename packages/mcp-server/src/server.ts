@@ -50,6 +50,8 @@ export interface IpsecPskServer {
   server: McpServer;
   /** Resolves when no call of the tool is running. */
   idle(): Promise<void>;
+  /** How many calls of the tool are running. */
+  inFlight(): number;
 }
 
 function instructions(sandbox: boolean, unfinished: readonly AuditRecord[]): string {
@@ -99,5 +101,5 @@ export function createServer(options: CreateServerOptions): IpsecPskServer {
   registerGenerateIpsecPskTool(server, rotation, {
     progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
   });
-  return { server, idle: () => rotation.idle() };
+  return { server, idle: () => rotation.idle(), inFlight: () => rotation.inFlight };
 }

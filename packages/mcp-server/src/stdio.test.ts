@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2, startSimulator } from '@ipsec-psk/cloudflare-sim';
@@ -342,6 +342,18 @@ describe('start-up', TIMEOUT, () => {
     expect(stdout).toBe('');
     expect(stderrLines).toHaveLength(1);
     expect(stderrLines[0]).toContain(name);
+  });
+
+  it('#7.12 stops with one line naming IPSEC_PSK_DIR when other users can write to it', async () => {
+    const home = await tempDir();
+    await chmod(home, 0o777);
+    const { code, stdout, stderrLines } = await run(['--sandbox'], { HOME: home, IPSEC_PSK_DIR: home });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderrLines).toHaveLength(1);
+    expect(stderrLines[0]).toMatch(
+      /IPSEC_PSK_DIR cannot be used: .* is writable by other users \(mode 0777\)/,
+    );
   });
 
   it('names a malformed CLOUDFLARE_API_TOKEN without printing it', async () => {
