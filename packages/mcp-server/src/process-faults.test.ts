@@ -100,6 +100,22 @@ async function startSession(answer: 'accept' | 'decline' = 'accept') {
   return { client, transport, pid, stderr, questions, rotate };
 }
 
+/** A server killed with SIGKILL while its persisting call is in flight (Cloudflare already replaced the key). */
+async function crashMidRotation() {
+  holdPersistingCall(5_000);
+  const crashing = await startSession();
+  void crashing.rotate().catch(() => {});
+  await until(() => persisting() === 1);
+  process.kill(crashing.pid, 'SIGKILL');
+  await until(() => !isRunning(crashing.pid));
+}
+
+/** Time passes beyond the lock's stale threshold without waiting for it: its mtime is set a minute back. */
+async function ageLock() {
+  const past = new Date(Date.now() - 60_000);
+  await utimes(join(pskDir, DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, 'rotation.lock'), past, past);
+}
+
 const text = (result: CallToolResult) =>
   result.content.map((part) => ('text' in part ? part.text : '')).join('\n');
 
@@ -166,12 +182,7 @@ describe('#7.3 signals and clients that kill the server', TIMEOUT, () => {
 
 describe('#7.4 after a crash mid-rotation', TIMEOUT, () => {
   it('#7.4 the next start reports the unfinished attempt, and so does the next question for the tunnel', async () => {
-    holdPersistingCall(5_000);
-    const crashing = await startSession();
-    void crashing.rotate().catch(() => {});
-    await until(() => persisting() === 1);
-    process.kill(crashing.pid, 'SIGKILL');
-    await until(() => !isRunning(crashing.pid));
+    await crashMidRotation();
     expect(await auditEvents()).toEqual(['rotation_attempt']);
 
     // Within the lock's stale time the dead process cannot be told from a slow one.
@@ -181,9 +192,7 @@ describe('#7.4 after a crash mid-rotation', TIMEOUT, () => {
     );
 
     // Later (the lock left by the dead process is stale now): it says what it is.
-    const lock = join(pskDir, DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, 'rotation.lock');
-    const past = new Date(Date.now() - 60_000);
-    await utimes(lock, past, past);
+    await ageLock();
     const later = await startSession('decline');
     expect(later.stderr.text).toMatch(
       new RegExp(
@@ -223,21 +232,14 @@ describe('#7.7 two server processes sharing one key directory', TIMEOUT, () => {
   });
 
   it('#7.7 a lock left by a killed process is taken over once stale, and the question tells of the dead attempt', async () => {
-    holdPersistingCall(5_000);
-    const crashing = await startSession();
-    void crashing.rotate().catch(() => {});
-    await until(() => persisting() === 1);
-    process.kill(crashing.pid, 'SIGKILL');
-    await until(() => !isRunning(crashing.pid));
+    await crashMidRotation();
 
     const next = await startSession();
     const refused = await next.rotate();
     expect(refused.isError).toBe(true);
     expect(text(refused)).toMatch(/already in progress/);
 
-    const lock = join(pskDir, DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, 'rotation.lock');
-    const past = new Date(Date.now() - 60_000);
-    await utimes(lock, past, past);
+    await ageLock();
     const taken = await next.rotate();
     expect((taken.structuredContent as { status: string }).status).toBe('generated');
     expect(next.questions.at(-1)).toMatch(/never recorded its outcome/);

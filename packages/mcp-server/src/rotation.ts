@@ -150,8 +150,10 @@ export class Rotation {
     };
     const name = neutralizeText(facts?.name, NAME_MAX_LENGTH);
     if (name) output.tunnel_name = name;
-    if (typeof facts?.lastGeneratedOn === 'string')
-      output.last_generated_on = formatTime(facts.lastGeneratedOn);
+    // API data: kept only if it really is a time, and then written out in one canonical form.
+    const generated =
+      typeof facts?.lastGeneratedOn === 'string' ? Date.parse(facts.lastGeneratedOn) : Number.NaN;
+    if (!Number.isNaN(generated)) output.last_generated_on = formatTime(new Date(generated).toISOString());
     return output;
   }
 
