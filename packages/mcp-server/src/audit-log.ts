@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ConfirmationChannel } from './confirmation-channel.js';
 import type { KeyDirectory } from './key-directory.js';
 
 /** What an audit line records. */
@@ -25,9 +26,6 @@ export const ATTEMPT_OUTCOMES: readonly AuditEvent[] = [
   'outcome_unknown',
   'key_unstored',
 ];
-
-/** How a rotation was confirmed by the user. */
-export type ConfirmationChannel = 'form' | 'token';
 
 /** One audit record. It never holds a key, a credential or a confirmation token. */
 export interface AuditEntry {

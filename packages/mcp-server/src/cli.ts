@@ -29,8 +29,12 @@ Environment:
                                             must be yours and writable by nobody else
   IPSEC_PSK_FALLBACK_DIR                    absolute directory for a new key IPSEC_PSK_DIR cannot take
                                             (default: <temp dir>/ipsec-psk-recovered-<uid>)
-  IPSEC_PSK_CONFIRM                         auto (default) | elicit | token: how the user confirms a rotation
+  IPSEC_PSK_CONFIRM                         how the user confirms a rotation: auto (default: a form, else the
+                                            MCP App panel, else the two-step token) | human (form or panel only)
+                                            | elicit (form only) | app (panel only) | token (two-step only)
   IPSEC_PSK_REVEAL                          1: include the key itself in tool results (default 0)
+  IPSEC_PSK_APP_REVEAL                      0: the MCP App panel may not show the key (default 1: it may,
+                                            to the user only, never to the model)
 `;
 
 function fail(message: string, exitCode = 1): never {
@@ -113,6 +117,7 @@ async function main(): Promise<void> {
     fallbackDir: config.fallbackDir,
     confirmMode: config.confirmMode,
     reveal: config.reveal,
+    appReveal: config.appReveal,
     sandbox,
     defaultAccountId: simulator?.accountId ?? config.defaultAccountId,
     logger,

@@ -3,8 +3,12 @@ import { isAbsolute, join } from 'node:path';
 import { fromEnv, isPskError, type PskClientOptions } from '@ipsec-psk/core';
 import envPaths from 'env-paths';
 
-/** How a real rotation is confirmed by the user. */
-export type ConfirmMode = 'auto' | 'elicit' | 'token';
+/**
+ * How a real rotation is confirmed by the user. `auto`: a form if the client can show one, else the MCP App, else
+ * the two-step token; `human`: a form or the App, never the token (which the model relays); `elicit`: a form only;
+ * `app`: the App only; `token`: the two-step token only.
+ */
+export type ConfirmMode = 'auto' | 'human' | 'elicit' | 'app' | 'token';
 
 /** Everything the server needs from its environment, checked. */
 export interface ServerConfig {
@@ -16,10 +20,12 @@ export interface ServerConfig {
   pskDir: string;
   /** Where a key goes when `pskDir` cannot take it after Cloudflare generated it. */
   fallbackDir: string;
-  /** `auto`: ask by form elicitation when the client can, else two-step token; `elicit`: form only; `token`: two-step only. */
+  /** How a rotation is confirmed (`IPSEC_PSK_CONFIRM`). */
   confirmMode: ConfirmMode;
   /** Whether results carry the key itself (operator setting `IPSEC_PSK_REVEAL=1`). */
   reveal: boolean;
+  /** Whether the MCP App may show the key to the user, in the View only (`IPSEC_PSK_APP_REVEAL`, default on). */
+  appReveal: boolean;
   /** Whether the server talks to the in-process simulator instead of Cloudflare. */
   sandbox: boolean;
 }
@@ -35,7 +41,7 @@ export class ConfigError extends Error {
   }
 }
 
-const CONFIRM_MODES: readonly ConfirmMode[] = ['auto', 'elicit', 'token'];
+const CONFIRM_MODES: readonly ConfirmMode[] = ['auto', 'human', 'elicit', 'app', 'token'];
 
 function setting(env: Record<string, string | undefined>, name: string): string | undefined {
   const value = env[name];
@@ -59,6 +65,18 @@ export function defaultFallbackDir(sandbox: boolean): string {
   return sandbox ? join(dir, 'sandbox') : dir;
 }
 
+function flag(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: boolean,
+  rule: string,
+): boolean {
+  const value = setting(env, name);
+  if (value === undefined) return fallback;
+  if (value !== '0' && value !== '1') throw new ConfigError(name, `${name} must be ${rule}.`);
+  return value === '1';
+}
+
 function absoluteDir(env: Record<string, string | undefined>, name: string, fallback: string): string {
   const value = setting(env, name) ?? fallback;
   // MCP clients start servers from unpredictable working directories; a relative path would scatter keys.
@@ -73,15 +91,18 @@ export function loadConfig(
 ): ServerConfig {
   const confirm = setting(env, 'IPSEC_PSK_CONFIRM') ?? 'auto';
   if (!CONFIRM_MODES.includes(confirm as ConfirmMode)) {
-    throw new ConfigError('IPSEC_PSK_CONFIRM', 'IPSEC_PSK_CONFIRM must be one of auto, elicit, token.');
-  }
-  const reveal = setting(env, 'IPSEC_PSK_REVEAL') ?? '0';
-  if (reveal !== '0' && reveal !== '1') {
     throw new ConfigError(
-      'IPSEC_PSK_REVEAL',
-      'IPSEC_PSK_REVEAL must be 1 (put the key in results) or 0 (default).',
+      'IPSEC_PSK_CONFIRM',
+      `IPSEC_PSK_CONFIRM must be one of ${CONFIRM_MODES.join(', ')}.`,
     );
   }
+  const reveal = flag(env, 'IPSEC_PSK_REVEAL', false, '1 (put the key in results) or 0 (default)');
+  const appReveal = flag(
+    env,
+    'IPSEC_PSK_APP_REVEAL',
+    true,
+    '1 (default: the App may show the key to the user) or 0',
+  );
   const pskDir = absoluteDir(env, 'IPSEC_PSK_DIR', defaultPskDir(options.sandbox));
   const fallbackDir = absoluteDir(env, 'IPSEC_PSK_FALLBACK_DIR', defaultFallbackDir(options.sandbox));
 
@@ -102,7 +123,8 @@ export function loadConfig(
     pskDir,
     fallbackDir,
     confirmMode: confirm as ConfirmMode,
-    reveal: reveal === '1',
+    reveal,
+    appReveal,
     sandbox: options.sandbox,
   };
 }

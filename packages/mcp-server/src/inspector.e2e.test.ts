@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_TUNNEL_ID } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expectToolContract, type ListedTool } from './test-support/tool-contract.js';
 
 // The MCP Inspector's CLI mode is a third-party client: if it can list and call the tool, so can the assistants
 // that share its SDK. It drives the compiled binary, built by turbo before this test.
@@ -49,26 +50,9 @@ async function inspect(args: string[]): Promise<Record<string, unknown>> {
 }
 
 describe('MCP Inspector CLI against the built binary', { timeout: 60_000 }, () => {
-  it('lists generate_ipsec_psk with its annotations and four inputs', async () => {
+  it('lists the tools by the contract', async () => {
     const result = await inspect(['--method', 'tools/list']);
-    const tools = result.tools as {
-      name: string;
-      annotations?: Record<string, unknown>;
-      inputSchema: { properties?: Record<string, unknown> };
-    }[];
-    expect(tools.map((tool) => tool.name)).toEqual(['generate_ipsec_psk']);
-    expect(tools[0]?.annotations).toMatchObject({
-      readOnlyHint: false,
-      destructiveHint: true,
-      idempotentHint: false,
-      openWorldHint: true,
-    });
-    expect(Object.keys(tools[0]?.inputSchema.properties ?? {}).sort()).toEqual([
-      'account_id',
-      'confirmation_token',
-      'ipsec_tunnel_id',
-      'validate_only',
-    ]);
+    expectToolContract(result.tools as ListedTool[]);
   });
 
   it('runs a validate-only call (the CLI sends validate_only=true as a boolean)', async () => {

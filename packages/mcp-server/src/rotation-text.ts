@@ -68,6 +68,14 @@ export function keyInDoubt(history: TunnelHistory): boolean {
   return history.unfinished.length > 0;
 }
 
+/** What the audit log knows of earlier rotations of the tunnel, one line each (the server's own words). */
+export function historyLines(history: TunnelHistory, lastGeneratedOn: KeyAge, now: Date): string[] {
+  return [
+    ...history.unfinished.map((attempt) => unfinishedLine(attempt, lastGeneratedOn)),
+    ...history.recent.map((record) => recentLine(record, now)),
+  ];
+}
+
 /** The question the user answers before a rotation: the target, the consequence, Cloudflare's data, history. */
 export function confirmationQuestion(facts: QuestionFacts): string {
   const lines = [
@@ -79,15 +87,23 @@ export function confirmationQuestion(facts: QuestionFacts): string {
     `- name: ${facts.name === undefined ? 'unknown (the tunnel could not be read)' : quoteText(facts.name, NAME_MAX_LENGTH)}`,
     `- key last generated: ${keyAge(facts.lastGeneratedOn)}`,
   ];
-  const { unfinished, recent, readable } = facts.history;
-  if (unfinished.length > 0 || recent.length > 0) {
-    lines.push('', 'Earlier rotations of this tunnel (from this server’s audit log):');
-    for (const attempt of unfinished) lines.push(unfinishedLine(attempt, facts.lastGeneratedOn));
-    for (const record of recent) lines.push(recentLine(record, facts.now));
-  } else if (!readable) {
+  const history = historyLines(facts.history, facts.lastGeneratedOn, facts.now);
+  if (history.length > 0) {
+    lines.push('', 'Earlier rotations of this tunnel (from this server’s audit log):', ...history);
+  } else if (!facts.history.readable) {
     lines.push('', 'The audit log could not be read, so earlier rotations of this tunnel are not known.');
   }
   return lines.join('\n');
+}
+
+/** What the model is told when the MCP App's panel asks the user. */
+export function panelInstructions(question: string, expiresAt: Date): string {
+  return (
+    `${question}\n\nThe user is being asked in the confirmation panel shown with this result (Rotate now / ` +
+    'Cancel); nothing has been changed. Only their click there confirms, and the panel reports the outcome. Tell the ' +
+    `user the panel is waiting for their decision (until ${expiresAt.toISOString()}); do not call ` +
+    'generate_ipsec_psk again for this tunnel meanwhile.'
+  );
 }
 
 /** What the model is told in the two-step flow, around the question it must show. */

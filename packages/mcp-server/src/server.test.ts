@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ElicitAnswer, type Harness, startHarness, TOKEN, textOf } from './test-support/harness.js';
+import { expectToolContract, type ListedTool } from './test-support/tool-contract.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -25,27 +26,10 @@ async function auditLines(): Promise<Record<string, unknown>[]> {
 }
 
 describe('tools/list', () => {
-  it('shows generate_ipsec_psk with its annotations, four inputs and an output schema', async () => {
+  it('one tool for the model, linked to the panel; the panel’s tools app-only', async () => {
     h = await startHarness();
     const { tools } = await h.client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['generate_ipsec_psk']);
-    const [tool] = tools;
-    expect(tool?.annotations).toMatchObject({
-      readOnlyHint: false,
-      destructiveHint: true,
-      idempotentHint: false,
-      openWorldHint: true,
-    });
-    expect(Object.keys(tool?.inputSchema.properties ?? {}).sort()).toEqual([
-      'account_id',
-      'confirmation_token',
-      'ipsec_tunnel_id',
-      'validate_only',
-    ]);
-    expect(tool?.inputSchema.required).toEqual(['ipsec_tunnel_id']);
-    expect(tool?.inputSchema.properties?.ipsec_tunnel_id).toMatchObject({ maxLength: 32, minLength: 1 });
-    expect(tool?.outputSchema?.properties).toHaveProperty('status');
-    expect(tool?.description).toMatch(/stops working/);
+    expectToolContract(tools as ListedTool[]);
   });
 });
 

@@ -1,5 +1,7 @@
 import type { PskClient } from '@ipsec-psk/core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AppConfirmations } from './app-confirmations.js';
+import { AppFlow } from './app-flow.js';
 import { AuditLog, type AuditRecord } from './audit-log.js';
 import type { ConfirmMode } from './config.js';
 import { ConfirmationTokens } from './confirmation-tokens.js';
@@ -8,10 +10,13 @@ import { type FileSystem, KeyDirectory } from './key-directory.js';
 import { type Logger, silentLogger } from './logger.js';
 import { PskStore } from './psk-store.js';
 import { Rotation } from './rotation.js';
+import { RotationSteps } from './rotation-steps.js';
 import { formatTime } from './rotation-text.js';
+import { registerAppTools } from './tools/app-tools.js';
 import { registerGenerateIpsecPskTool } from './tools/generate-ipsec-psk.js';
 import { LOCK_STALE_MS, TunnelLocks } from './tunnel-lock.js';
 import { SERVER_VERSION } from './version.js';
+import { registerViewResource } from './view-resource.js';
 
 /** What `createServer` needs; everything but `client` and `pskDir` has a default. */
 export interface CreateServerOptions {
@@ -25,6 +30,8 @@ export interface CreateServerOptions {
   confirmMode?: ConfirmMode;
   /** Put the key itself in results (`IPSEC_PSK_REVEAL=1`); default false. */
   reveal?: boolean;
+  /** Let the MCP App's panel show the key to the user, never to the model (`IPSEC_PSK_APP_REVEAL`); default true. */
+  appReveal?: boolean;
   /** Label everything as sandbox (the client talks to the simulator); default false. */
   sandbox?: boolean;
   /** Account used when a call names none. */
@@ -85,21 +92,28 @@ export function createServer(options: CreateServerOptions): IpsecPskServer {
   const directory = new KeyDirectory(options.pskDir, options.files);
   const fallback =
     options.fallbackDir === undefined ? undefined : new KeyDirectory(options.fallbackDir, options.files);
-  const rotation = new Rotation({
+  const steps = new RotationSteps({
     client: options.client,
     store: new PskStore(directory, fallback, now),
     audit: new AuditLog(directory, now),
-    tokens: new ConfirmationTokens(options.confirmationTtlMs, () => now().getTime()),
     locks: new TunnelLocks(directory, logger, options.lockStaleMs ?? LOCK_STALE_MS),
     logger,
-    confirmMode: options.confirmMode ?? 'auto',
     reveal: options.reveal ?? false,
     sandbox: options.sandbox ?? false,
-    defaultAccountId: options.defaultAccountId,
     now,
+  });
+  const app = new AppConfirmations(() => now().getTime());
+  const rotation = new Rotation({
+    steps,
+    tokens: new ConfirmationTokens(options.confirmationTtlMs, () => now().getTime()),
+    app,
+    confirmMode: options.confirmMode ?? 'auto',
+    defaultAccountId: options.defaultAccountId,
   });
   registerGenerateIpsecPskTool(server, rotation, {
     progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
   });
-  return { server, idle: () => rotation.idle(), inFlight: () => rotation.inFlight };
+  registerAppTools(server, new AppFlow({ steps, app, rotation, appReveal: options.appReveal ?? true }));
+  registerViewResource(server);
+  return { server, idle: () => steps.idle(), inFlight: () => steps.inFlight };
 }

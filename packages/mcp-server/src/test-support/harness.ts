@@ -8,6 +8,7 @@ import {
   startSimulator,
 } from '@ipsec-psk/cloudflare-sim';
 import { createPskClient, type PskClient, type PskClientOptions } from '@ipsec-psk/core';
+import { RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -29,6 +30,8 @@ export interface Harness {
   pskDir: string;
   elicitations: string[];
   call(args: Record<string, unknown>, options?: RequestOptions): Promise<CallToolResult>;
+  /** Calls any tool by name, as the panel (or a misbehaving model) would. */
+  callTool(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
   pskFiles(): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -36,6 +39,8 @@ export interface Harness {
 /** How a harness is built beyond the defaults. */
 export interface HarnessOptions {
   elicit?: ElicitAnswer;
+  /** Declare the MCP Apps extension, as hosts that render Apps do. */
+  ui?: boolean;
   server?: Partial<CreateServerOptions>;
   /** Simulator options (accounts, clock); the test token is always accepted. */
   sim?: SimulatorOptions;
@@ -63,7 +68,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const client = new Client(
     { name: 'test-client', version: '1.0.0' },
-    { capabilities: options.elicit ? { elicitation: { form: {} } } : {} },
+    {
+      capabilities: {
+        ...(options.elicit ? { elicitation: { form: {} } } : {}),
+        ...(options.ui
+          ? { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: [RESOURCE_MIME_TYPE] } } }
+          : {}),
+      },
+    },
   );
   const elicitations: string[] = [];
   if (options.elicit) {
@@ -86,6 +98,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         timeout: 30_000,
         ...requestOptions,
       }) as Promise<CallToolResult>,
+    callTool: (name, args) =>
+      client.callTool({ name, arguments: args }, undefined, { timeout: 30_000 }) as Promise<CallToolResult>,
     async pskFiles() {
       const entries = await readdir(pskDir, { recursive: true });
       return entries.filter((entry) => entry.endsWith('.psk')).map((entry) => join(pskDir, entry));

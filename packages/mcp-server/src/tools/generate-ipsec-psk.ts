@@ -1,8 +1,11 @@
 import { IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier } from '@ipsec-psk/core';
+import { getUiCapability, RESOURCE_MIME_TYPE, registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { keepAlive } from '../keep-alive.js';
 import type { ConfirmAnswer, Confirmer, Rotation, RotationAnswer } from '../rotation.js';
+import { VIEW_URI } from '../view-resource.js';
+import { toolResult } from './tool-result.js';
 
 /** The tool's name, as assistants call it. */
 export const GENERATE_IPSEC_PSK = 'generate_ipsec_psk';
@@ -45,6 +48,17 @@ export const outputSchema = {
   status: z
     .enum(['validated', 'confirmation_required', 'declined', 'cancelled', 'generated', 'outcome_unknown'])
     .describe('What happened.'),
+  confirm_via: z
+    .enum(['app', 'token'])
+    .optional()
+    .describe(
+      'For confirmation_required: the user answers in the panel shown with this result (app), or you ask them (token).',
+    ),
+  confirmation_id: z
+    .string()
+    .optional()
+    .describe('The panel’s confirmation (app); it confirms nothing by itself.'),
+  history: z.array(z.string()).optional().describe('Earlier rotations of this tunnel, from the audit log.'),
   sandbox: z
     .boolean()
     .describe('True when the server runs against its local simulator: nothing real changed.'),
@@ -71,20 +85,13 @@ const DESCRIPTION = [
   'Rotate (regenerate) the pre-shared key (PSK) of a Cloudflare Magic WAN / Magic Transit IPsec tunnel.',
   'DESTRUCTIVE: the current key stops working at once and the tunnel stays down until the new key is configured on',
   'the customer device. Use validate_only=true first to check access without changing anything.',
-  'A real rotation always needs the user’s confirmation: the server asks the user directly when the client supports',
-  'it; otherwise it returns status confirmation_required with a confirmation_token — show the question to the user and',
-  'call again with the token only after they explicitly agree. The new key is written to a 0600 file on the server',
+  'A real rotation always needs the user’s confirmation: the server asks the user directly (a form, or a confirmation',
+  'panel shown with the result, where only their click confirms) when the client supports it; otherwise it returns',
+  'status confirmation_required with a confirmation_token — show the question to the user and call again with the',
+  'token only after they explicitly agree. The new key is written to a 0600 file on the server',
   'machine; the result gives its path and fingerprint, not the key. If status is outcome_unknown, do not retry',
   'blindly: read the result, which says whether the key was replaced.',
 ].join(' ');
-
-function toolResult(answer: RotationAnswer) {
-  if ('error' in answer) return { content: [{ type: 'text' as const, text: answer.error }], isError: true };
-  return {
-    content: [{ type: 'text' as const, text: answer.text }],
-    structuredContent: answer.output as unknown as Record<string, unknown>,
-  };
-}
 
 /** Options of the tool beyond the rotation flow. */
 export interface ToolOptions {
@@ -98,7 +105,8 @@ export function registerGenerateIpsecPskTool(
   rotation: Rotation,
   options: ToolOptions,
 ): void {
-  server.registerTool(
+  registerAppTool(
+    server,
     GENERATE_IPSEC_PSK,
     {
       title: 'Rotate IPsec tunnel pre-shared key',
@@ -112,10 +120,14 @@ export function registerGenerateIpsecPskTool(
         idempotentHint: false,
         openWorldHint: true,
       },
+      // Hosts with MCP Apps show the panel with every result; only the model calls this tool.
+      _meta: { ui: { resourceUri: VIEW_URI, visibility: ['model'] } },
     },
     async (args, extra) => {
+      const capabilities = server.server.getClientCapabilities();
       const confirmer: Confirmer = {
-        canAsk: Boolean(server.server.getClientCapabilities()?.elicitation?.form),
+        canAsk: Boolean(capabilities?.elicitation?.form),
+        canShowApp: Boolean(getUiCapability(capabilities)?.mimeTypes?.includes(RESOURCE_MIME_TYPE)),
         async ask(message): Promise<ConfirmAnswer> {
           // Leaving before the user answers cancels the question (nothing is sent). Once they answered, the
           // request's signal must no longer reach the question: the SDK would write a cancellation for an answered
@@ -155,7 +167,7 @@ export function registerGenerateIpsecPskTool(
       };
       const stop = keepAlive(extra, options.progressIntervalMs);
       try {
-        return toolResult(await rotation.run(args, confirmer));
+        return toolResult<RotationAnswer>(await rotation.run(args, confirmer));
       } finally {
         stop();
       }

@@ -1,0 +1,62 @@
+import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { AppFlow } from '../app-flow.js';
+import { APP_TOOLS } from '../app-tool-names.js';
+import { VIEW_URI } from '../view-resource.js';
+import { toolResult } from './tool-result.js';
+
+const APP_ONLY = { ui: { resourceUri: VIEW_URI, visibility: ['app' as const] } };
+
+const confirmationId = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe('The confirmation_id of a confirmation_required result.');
+const nonce = z.string().min(1).max(200).describe('What opening the confirmation handed the panel.');
+
+/** Registers the panel's app-only tools. */
+export function registerAppTools(server: McpServer, flow: AppFlow): void {
+  registerAppTool(
+    server,
+    APP_TOOLS.open,
+    {
+      title: 'Open a rotation confirmation (panel only)',
+      description:
+        'Used by the confirmation panel when it shows a question; hands the panel what lets it answer.',
+      inputSchema: { confirmation_id: confirmationId },
+      outputSchema: { nonce: z.string(), account_id: z.string(), ipsec_tunnel_id: z.string() },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      _meta: APP_ONLY,
+    },
+    async ({ confirmation_id }) => toolResult(flow.open(confirmation_id)),
+  );
+
+  registerAppTool(
+    server,
+    APP_TOOLS.answer,
+    {
+      title: 'Answer a rotation confirmation (panel only)',
+      description: 'The user clicked Rotate now or Cancel in the confirmation panel.',
+      inputSchema: { confirmation_id: confirmationId, nonce, decision: z.enum(['rotate', 'cancel']) },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      _meta: APP_ONLY,
+    },
+    async ({ confirmation_id, nonce, decision }) =>
+      toolResult(await flow.answer(confirmation_id, nonce, decision)),
+  );
+
+  registerAppTool(
+    server,
+    APP_TOOLS.reveal,
+    {
+      title: 'Show the new key in the panel (panel only)',
+      description: 'The user clicked Reveal key; the key goes to the panel alone, never to the model.',
+      inputSchema: { confirmation_id: confirmationId, nonce },
+      outputSchema: { psk: z.string(), psk_fingerprint: z.string(), psk_file: z.string().optional() },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      _meta: APP_ONLY,
+    },
+    async ({ confirmation_id, nonce }) => toolResult(flow.reveal(confirmation_id, nonce)),
+  );
+}
