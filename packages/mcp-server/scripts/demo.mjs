@@ -1,5 +1,6 @@
 // A terminal MCP client for the built server in sandbox mode: lists the tool, validates, then rotates a key
 // after asking you, the way an AI assistant with form elicitation would. Usage: node scripts/demo.mjs [--yes]
+// With --app it serves a browser page instead, where the MCP App panel asks you (scripts/demo-app.mjs).
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,19 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const USAGE = 'Usage: pnpm demo [--yes]   (--yes answers the confirmation question with yes)';
+const USAGE =
+  'Usage: pnpm demo [--yes]   (--yes answers the confirmation question with yes)\n' +
+  '       pnpm demo --app [--dark]   (the MCP App panel in your browser)';
 let values;
 try {
-  ({ values } = parseArgs({ options: { yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean' } } }));
+  ({ values } = parseArgs({
+    options: {
+      yes: { type: 'boolean', short: 'y' },
+      app: { type: 'boolean' },
+      dark: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  }));
 } catch (error) {
   console.error(`${error.message}\n${USAGE}`);
   process.exit(2);
@@ -31,6 +41,11 @@ const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 if (!existsSync(cli)) {
   console.error(`${cli} does not exist yet: run pnpm build first.`);
   process.exit(1);
+}
+if (values.app) {
+  const { demoApp } = await import('./demo-app.mjs');
+  await demoApp({ cli, theme: values.dark ? 'dark' : 'light' });
+  process.exit(0);
 }
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const bold = (text) => (color ? `\x1b[1m${text}\x1b[22m` : text);

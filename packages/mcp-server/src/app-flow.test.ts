@@ -245,7 +245,9 @@ describe('#8 the panel resource', () => {
     expect(resources.map((r) => r.uri)).toEqual([VIEW_URI]);
     const { contents } = await h.client.readResource({ uri: VIEW_URI });
     expect(contents).toHaveLength(1);
-    const [panel] = contents as [{ mimeType: string; text: string; _meta?: { ui?: { csp?: unknown } } }];
+    const [panel] = contents as unknown as [
+      { mimeType: string; text: string; _meta?: { ui?: { csp?: unknown } } },
+    ];
     expect(panel.mimeType).toBe('text/html;profile=mcp-app');
     expect(panel._meta?.ui?.csp).toBeUndefined();
     expect(panel.text).toMatch(/^<!doctype html>/i);
