@@ -1,10 +1,18 @@
-import createClient, { type Client } from 'openapi-fetch';
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import { PskError } from './errors.js';
 import type { paths } from './generated/openapi.js';
 
-// Only generateIpsecPsk may send the persisting call: it sends it once, never follows a redirect (a 307/308 would
-// resend the POST, a second rotation) and tells an unknown outcome from a refusal. Matched on the final URL, so no
-// spelling of the path (a trailing slash, percent-escapes, `validate_only=false`) slips through.
+// Marks the params of the library's own persisting call. Module-private: nobody else can mark a request, so the
+// persisting call can only come from generateIpsecPsk, which sends it once and applies the outcome rules.
+const PERSIST_APPROVED = Symbol('ipsec-psk persisting call');
+
+/** Marks `params` as the library's own persisting call. */
+export function approvePersisting<T extends object>(params: T): T {
+  return Object.assign(params, { [PERSIST_APPROVED]: true });
+}
+
+// Matched on the final URL, so no spelling of the path (a trailing slash, percent-escapes, `validate_only=false`)
+// slips through.
 const PSK_GENERATE = /\/magic\/ipsec_tunnels\/[^/]+\/psk_generate\/?$/i;
 
 function persistsKey(request: Request): boolean {
@@ -21,7 +29,7 @@ function persistsKey(request: Request): boolean {
   return validateOnly.length === 0 || validateOnly.some((value) => value !== 'true');
 }
 
-/** What the openapi-fetch client behind `client.api` is built from. */
+/** What the openapi-fetch client is built from. */
 export interface ApiClientOptions {
   baseUrl: string;
   fetch: typeof globalThis.fetch;
@@ -30,8 +38,9 @@ export interface ApiClientOptions {
 }
 
 /**
- * The authenticated openapi-fetch client of `client.api`: every request gets `redirect: 'manual'` and the client
- * timeout whatever the caller passes, and the persisting `psk_generate` is refused before anything is sent.
+ * The one openapi-fetch client: the library's own calls and `client.api` go through it. Its middleware gives every
+ * request `redirect: 'manual'` (a 307/308 would resend the persisting POST: a second rotation) and the client
+ * timeout whatever the caller passes, and refuses the persisting `psk_generate` unless the library sends it.
  */
 export function createApiClient(options: ApiClientOptions): Client<paths> {
   const api = createClient<paths>({
@@ -40,9 +49,9 @@ export function createApiClient(options: ApiClientOptions): Client<paths> {
     headers: options.headers,
     redirect: 'manual',
   });
-  api.use({
-    onRequest({ request }) {
-      if (persistsKey(request)) {
+  const safety: Middleware = {
+    onRequest({ request, params }) {
+      if (persistsKey(request) && (params as Record<symbol, unknown>)[PERSIST_APPROVED] !== true) {
         throw new PskError(
           'client.api does not send the persisting psk_generate call: use generateIpsecPsk(), which sends it at ' +
             'most once and reports an unknown outcome as such. Nothing was sent.',
@@ -54,6 +63,7 @@ export function createApiClient(options: ApiClientOptions): Client<paths> {
         signal: AbortSignal.any([request.signal, AbortSignal.timeout(options.timeoutMs)]),
       });
     },
-  });
+  };
+  api.use(safety);
   return api;
 }

@@ -431,3 +431,30 @@ describe('#7.14 client.api is safe', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
+
+// Issue 9: one request path. The library's own calls go through the openapi-fetch client that `client.api` is, so
+// middleware a user adds there sees them too, and the safety middleware applies to both.
+describe('#9 one openapi-fetch client for the library and client.api', () => {
+  it('middleware added to client.api sees the library’s own calls, with their schema paths', async () => {
+    const fetch = fakeFetch((call) =>
+      call.method === 'GET'
+        ? ok({ ipsec_tunnel: { id: TUNNEL, name: 'n', cloudflare_endpoint: 'x', interface_address: 'y' } })
+        : ok(generated),
+    );
+    const c = client(fetch, { accountId: ACCOUNT });
+    const seen: string[] = [];
+    c.api.use({
+      onRequest({ schemaPath, request }) {
+        seen.push(`${request.method} ${schemaPath} ${request.redirect}`);
+      },
+    });
+    await c.generateIpsecPsk({ ipsecTunnelId: TUNNEL, validateOnly: true });
+    await c.generateIpsecPsk({ ipsecTunnelId: TUNNEL });
+    await c.getIpsecTunnel({ ipsecTunnelId: TUNNEL });
+    expect(seen).toEqual([
+      'POST /accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate manual',
+      'POST /accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate manual',
+      'GET /accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id} manual',
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Client } from 'openapi-fetch';
-import { createApiClient } from './api-client.js';
+import { approvePersisting, createApiClient } from './api-client.js';
 import {
   authHeaders,
   type CredentialInput,
@@ -15,22 +15,36 @@ import {
   readEnvelope,
 } from './envelope.js';
 import { type CloudflareMessage, PskError, type PskOutcome } from './errors.js';
-import type { components, paths } from './generated/openapi.js';
+import type { components, operations, paths } from './generated/openapi.js';
 import { assertIdentifier } from './identifiers.js';
 import { sanitizeCause } from './redact.js';
-import { createRequests } from './requests.js';
 import {
   defaultSleep,
   parseRetryAfter,
   type RetryOptions,
   resolveRetryPolicy,
-  retryDelayMs,
   type Sleep,
+  withRetries,
 } from './retry.js';
 import { Secret } from './secret.js';
-import { OUTCOME_UNKNOWN_ADVICE, performExchange, type RawResponse } from './transport.js';
+import { type ApiCall, OUTCOME_UNKNOWN_ADVICE, performExchange, type RawResponse } from './transport.js';
 import { validateBaseUrl } from './urls.js';
 import { CORE_VERSION } from './version.js';
+
+const PSK_PATH =
+  '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate' satisfies keyof paths;
+const TUNNEL_PATH = '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}' satisfies keyof paths;
+
+// The fields read from answers, checked against the generated types: a field renamed in the spec fails to compile.
+type GeneratedResult =
+  operations['magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels']['responses'][200]['content']['application/json']['result'];
+type TunnelResult =
+  operations['magic-ipsec-tunnels-list-ipsec-tunnel-details']['responses'][200]['content']['application/json']['result'];
+const PSK_FIELD = 'psk' satisfies keyof GeneratedResult;
+const TUNNEL_ID_FIELD = 'ipsec_tunnel_id' satisfies keyof GeneratedResult;
+const METADATA_FIELD = 'psk_metadata' satisfies keyof GeneratedResult & keyof IpsecTunnel;
+const GENERATED_ON_FIELD = 'last_generated_on' satisfies keyof components['schemas']['psk_metadata'];
+const TUNNEL_FIELD = 'ipsec_tunnel' satisfies keyof TunnelResult;
 
 /** Cloudflare's API base URL. */
 export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';
@@ -174,7 +188,6 @@ export function createPskClient(options: PskClientOptions): PskClient {
 
   const headers = { ...authHeaders(credentials), 'User-Agent': checkUserAgent(options.userAgent) };
   const api = createApiClient({ baseUrl, fetch: fetchImpl, headers, timeoutMs });
-  const requests = createRequests(baseUrl, fetchImpl, headers);
 
   function accountFor(accountId: string | undefined): string {
     if (accountId === undefined && defaultAccountId !== undefined) return defaultAccountId;
@@ -224,35 +237,21 @@ export function createPskClient(options: PskClientOptions): PskClient {
     });
   }
 
-  /** Runs attempts of a call that changes nothing, retrying transient failures with bounded backoff. */
-  async function withRetries<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
-    for (let attemptNumber = 1; ; attemptNumber++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof PskError) || attemptNumber >= retryPolicy.maxAttempts || !isTransient(error)) {
-          throw error;
-        }
-        const delay = retryDelayMs(retryPolicy, attemptNumber, error.retryAfterSeconds);
-        if (delay === undefined) throw error;
-        try {
-          await sleep(delay, signal);
-        } catch {
-          throw error;
-        }
-      }
-    }
-  }
-
   async function generateIpsecPsk(input: GenerateIpsecPskInput): Promise<PskGenerated | PskValidated> {
     const accountId = accountFor(input.accountId);
     const ipsecTunnelId = assertIdentifier('ipsecTunnelId', input.ipsecTunnelId);
     const validateOnly = input.validateOnly === true;
     const operation = validateOnly ? 'Validating PSK generation' : 'PSK generation';
-    const send = requests.pskGenerate({
-      path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId },
-      ...(validateOnly ? { query: { validate_only: true } } : {}),
-    });
+    const path = { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId };
+    const send: ApiCall = ({ signal, middleware }) =>
+      api.POST(PSK_PATH, {
+        params: validateOnly ? { path, query: { validate_only: true } } : approvePersisting({ path }),
+        body: {},
+        signal,
+        redirect: 'manual',
+        parseAs: 'stream',
+        middleware,
+      });
 
     const attempt = async (): Promise<PskGenerated | PskValidated> => {
       const raw = await performExchange(send, {
@@ -270,10 +269,10 @@ export function createPskClient(options: PskClientOptions): PskClient {
       const envelope = readEnvelope(raw.body, { secrets, keyBearing: true });
       if (!envelope) throw invalidResponse(raw, operation, !validateOnly, 'the body is not a JSON object');
       const lastGeneratedOn = optionalString(
-        optionalRecord(envelope.result, 'psk_metadata'),
-        'last_generated_on',
+        optionalRecord(envelope.result, METADATA_FIELD),
+        GENERATED_ON_FIELD,
       );
-      const tunnelId = optionalString(envelope.result, 'ipsec_tunnel_id') ?? ipsecTunnelId;
+      const tunnelId = optionalString(envelope.result, TUNNEL_ID_FIELD) ?? ipsecTunnelId;
       if (validateOnly) {
         if (envelope.success !== true) {
           throw invalidResponse(raw, operation, false, 'the envelope does not say success');
@@ -287,7 +286,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
           messages: envelope.messages,
         };
       }
-      const psk = optionalString(envelope.result, 'psk');
+      const psk = optionalString(envelope.result, PSK_FIELD);
       // A key in a 2xx is returned whatever else is odd about the envelope: dropping it would lose the only copy.
       if (psk === undefined || psk.length === 0) {
         throw invalidResponse(raw, operation, true, 'the response carries no PSK');
@@ -302,15 +301,21 @@ export function createPskClient(options: PskClientOptions): PskClient {
       };
     };
 
-    return validateOnly ? withRetries(input.signal, attempt) : attempt();
+    return validateOnly ? withRetries(retryPolicy, sleep, input.signal, attempt) : attempt();
   }
 
   async function getIpsecTunnel(input: GetIpsecTunnelInput): Promise<IpsecTunnelDetails> {
     const accountId = accountFor(input.accountId);
     const ipsecTunnelId = assertIdentifier('ipsecTunnelId', input.ipsecTunnelId);
     const operation = 'Reading the IPsec tunnel';
-    const send = requests.ipsecTunnel({ path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId } });
-    return withRetries(input.signal, async () => {
+    const send: ApiCall = ({ signal, middleware }) =>
+      api.GET(TUNNEL_PATH, {
+        params: { path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId } },
+        signal,
+        parseAs: 'stream',
+        middleware,
+      });
+    return withRetries(retryPolicy, sleep, input.signal, async () => {
       const raw = await performExchange(send, {
         timeoutMs,
         signal: input.signal,
@@ -322,7 +327,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
         throw invalidResponse(raw, operation, false, 'the response body could not be read in full');
       }
       const envelope = readEnvelope(raw.body, { secrets });
-      const tunnel = optionalRecord(envelope?.result, 'ipsec_tunnel');
+      const tunnel = optionalRecord(envelope?.result, TUNNEL_FIELD);
       const id = optionalString(tunnel, 'id');
       const name = optionalString(tunnel, 'name');
       if (envelope?.success !== true || !tunnel || id === undefined || name === undefined) {
@@ -331,7 +336,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
       return {
         id,
         name,
-        lastGeneratedOn: optionalString(optionalRecord(tunnel, 'psk_metadata'), 'last_generated_on'),
+        lastGeneratedOn: optionalString(optionalRecord(tunnel, METADATA_FIELD), GENERATED_ON_FIELD),
         tunnel: tunnel as unknown as IpsecTunnel,
       };
     });
@@ -344,19 +349,4 @@ export function createPskClient(options: PskClientOptions): PskClient {
     baseUrl,
     accountId: defaultAccountId,
   };
-}
-
-/** Failures worth another attempt for a call that changes nothing. */
-function isTransient(error: PskError): boolean {
-  switch (error.code) {
-    case 'network':
-    case 'timeout':
-    case 'rate_limited':
-    case 'invalid_response':
-      return true;
-    case 'api_error':
-      return error.status !== undefined && error.status >= 500;
-    default:
-      return false;
-  }
 }

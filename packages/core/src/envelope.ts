@@ -66,9 +66,12 @@ export interface Envelope {
   result: Record<string, unknown> | undefined;
 }
 
-/** Reads a response body as a Cloudflare envelope; undefined when it is empty, not JSON or not an object. */
-export function readEnvelope(text: string | undefined, options: ScrubOptions): Envelope | undefined {
-  const body = text === undefined ? undefined : parseJson(text);
+/**
+ * Reads a response body (its text, or what openapi-fetch already parsed of an error body) as a Cloudflare
+ * envelope; undefined when it is empty, not JSON or not an object.
+ */
+export function readEnvelope(raw: unknown, options: ScrubOptions): Envelope | undefined {
+  const body = typeof raw === 'string' ? parseJson(raw) : raw;
   if (!isRecord(body)) return undefined;
   const scrub = scrubber(body, options);
   return {

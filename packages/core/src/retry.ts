@@ -1,3 +1,5 @@
+import { PskError } from './errors.js';
+
 /** How calls that change nothing (validate-only, GET) are retried. The persisting call is never retried. */
 export interface RetryOptions {
   /** Total attempts including the first; 1 disables retries. Default 3. */
@@ -66,4 +68,46 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** Failures worth another attempt for a call that changes nothing. */
+export function isTransient(error: PskError): boolean {
+  switch (error.code) {
+    case 'network':
+    case 'timeout':
+    case 'rate_limited':
+    case 'invalid_response':
+      return true;
+    case 'api_error':
+      return error.status !== undefined && error.status >= 500;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Runs attempts of a call that changes nothing (validate-only, GET), retrying transient failures with bounded,
+ * jittered backoff. The persisting call never comes here.
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  sleep: Sleep,
+  signal: AbortSignal | undefined,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof PskError) || attemptNumber >= policy.maxAttempts || !isTransient(error))
+        throw error;
+      const delay = retryDelayMs(policy, attemptNumber, error.retryAfterSeconds);
+      if (delay === undefined) throw error;
+      try {
+        await sleep(delay, signal);
+      } catch {
+        throw error;
+      }
+    }
+  }
 }

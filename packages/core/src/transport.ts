@@ -1,3 +1,4 @@
+import type { Middleware } from 'openapi-fetch';
 import type { PskErrorCode, PskOutcome } from './errors.js';
 import { PskError } from './errors.js';
 import { sanitizeCause } from './redact.js';
@@ -7,19 +8,33 @@ import { failedBeforeSending } from './transport-errors.js';
 export interface RawResponse {
   status: number;
   headers: Headers;
-  /** The body text; undefined when it was empty. */
-  body: string | undefined;
+  /** The body: text, or what openapi-fetch already parsed of an error body; undefined when empty. */
+  body: unknown;
   /** Set when the headers arrived but reading the body failed (reset, truncation, timeout). */
   bodyError?: unknown;
 }
 
-/** Sends one request with the given signal: a fetch call, resolving when the response headers arrive. */
-export type Send = (signal: AbortSignal) => Promise<Response>;
+/** What one openapi-fetch call returns, as far as the exchange needs it. */
+export interface FetchOutcome {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * One call through the openapi-fetch client, with `parseAs: 'stream'` (the status is seen before the body is read)
+ * and the given middleware added to the request.
+ */
+export type ApiCall = (init: {
+  signal: AbortSignal | undefined;
+  middleware: Middleware[];
+}) => Promise<FetchOutcome>;
 
 /** How one attempt is made. */
 export interface AttemptContext {
-  timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** The client timeout, for the message when it strikes (the api client's middleware enforces it). */
+  timeoutMs: number;
   /** Whether this request persists something: then any doubt about delivery makes the outcome unknown. */
   persisting: boolean;
   /** Secrets to scrub from anything we keep of a lower-level failure. */
@@ -47,11 +62,16 @@ function transportFailure(
   });
 }
 
+const isTimeout = (failure: unknown) =>
+  (failure as { name?: unknown })?.name === 'TimeoutError' ||
+  (failure as { cause?: { name?: unknown } })?.cause?.name === 'TimeoutError';
+
 /**
- * Performs one HTTP exchange with a timeout and the caller's signal, and turns every way it can fail before a
- * response status is known into a PskError whose outcome says whether the request may have been received.
+ * Performs one exchange and turns every way it can fail before a response status is known into a PskError whose
+ * outcome says whether the request may have been received. Once the status is known, a body that cannot be read
+ * is left to the caller (`bodyError`), who knows what that means for the operation.
  */
-export async function performExchange(send: Send, context: AttemptContext): Promise<RawResponse> {
+export async function performExchange(call: ApiCall, context: AttemptContext): Promise<RawResponse> {
   if (context.signal?.aborted) {
     throw transportFailure(
       context,
@@ -61,47 +81,32 @@ export async function performExchange(send: Send, context: AttemptContext): Prom
       undefined,
     );
   }
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`timed out after ${context.timeoutMs} ms`));
-  }, context.timeoutMs);
-  const onAbort = () => controller.abort(context.signal?.reason);
-  context.signal?.addEventListener('abort', onAbort, { once: true });
-
+  // The response as it arrived, before openapi-fetch reads an error body that may fail half-way.
+  let arrived: Response | undefined;
+  const witness: Middleware = {
+    onResponse({ response }) {
+      arrived = response;
+    },
+  };
   try {
-    let response: Response;
-    try {
-      response = await send(controller.signal);
-    } catch (failure) {
-      if (timedOut) {
-        throw transportFailure(
-          context,
-          'timeout',
-          `No response within ${context.timeoutMs} ms`,
-          true,
-          failure,
-        );
-      }
-      if (context.signal?.aborted) {
-        throw transportFailure(context, 'aborted', 'The request was aborted while in flight', true, failure);
-      }
-      const sent = !failedBeforeSending(failure);
-      const what = sent
-        ? 'The connection failed while the request was in flight'
-        : 'Could not connect to the API';
-      throw transportFailure(context, 'network', what, sent, failure);
+    const { data, error, response } = await call({ signal: context.signal, middleware: [witness] });
+    let body = error;
+    if (response.ok && data !== undefined) body = await new Response(data as ReadableStream).text();
+    return { status: response.status, headers: response.headers, body: body === '' ? undefined : body };
+  } catch (failure) {
+    if (failure instanceof PskError) throw failure;
+    if (arrived)
+      return { status: arrived.status, headers: arrived.headers, body: undefined, bodyError: failure };
+    if (isTimeout(failure)) {
+      throw transportFailure(context, 'timeout', `No response within ${context.timeoutMs} ms`, true, failure);
     }
-    try {
-      const body = await response.text();
-      return { status: response.status, headers: response.headers, body: body === '' ? undefined : body };
-    } catch (failure) {
-      // The status arrived but the body did not (reset, truncation, timeout): the caller decides what that means.
-      return { status: response.status, headers: response.headers, body: undefined, bodyError: failure };
+    if (context.signal?.aborted) {
+      throw transportFailure(context, 'aborted', 'The request was aborted while in flight', true, failure);
     }
-  } finally {
-    clearTimeout(timer);
-    context.signal?.removeEventListener('abort', onAbort);
+    const sent = !failedBeforeSending(failure);
+    const what = sent
+      ? 'The connection failed while the request was in flight'
+      : 'Could not connect to the API';
+    throw transportFailure(context, 'network', what, sent, failure);
   }
 }
