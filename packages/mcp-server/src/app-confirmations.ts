@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '@ipsec-psk/core';
+import type { TunnelFacts } from './rotation-types.js';
 
 /** How long the user has to answer the panel. */
 export const APP_CONFIRMATION_TTL_MS = 10 * 60_000;
@@ -15,6 +16,8 @@ export interface AppPending {
   accountId: string;
   tunnelId: string;
   issuedAt: number;
+  /** What was known of the tunnel when the question was asked: confirming costs no second validation. */
+  facts: TunnelFacts;
 }
 
 /** A key the panel may show, for a while after its rotation. */
@@ -49,7 +52,7 @@ export class AppConfirmations {
     private readonly revealWindowMs = APP_REVEAL_WINDOW_MS,
   ) {}
 
-  issue(accountId: string, tunnelId: string): { id: string; expiresAt: Date } {
+  issue(accountId: string, tunnelId: string, facts: TunnelFacts): { id: string; expiresAt: Date } {
     this.sweep();
     const issuedAt = this.now();
     const entry: Entry = {
@@ -57,6 +60,7 @@ export class AppConfirmations {
       accountId,
       tunnelId,
       issuedAt,
+      facts,
       expiresAt: issuedAt + this.ttlMs,
       answered: false,
     };
@@ -125,8 +129,8 @@ export class AppConfirmations {
     return entry.key;
   }
 
-  private pending({ id, accountId, tunnelId, issuedAt }: Entry): AppPending {
-    return { id, accountId, tunnelId, issuedAt };
+  private pending({ id, accountId, tunnelId, issuedAt, facts }: Entry): AppPending {
+    return { id, accountId, tunnelId, issuedAt, facts };
   }
 
   private sweep(): void {

@@ -100,11 +100,10 @@ export class AppFlow {
   private async rotate(pending: AppPending) {
     const { steps } = this.deps;
     const target = { accountId: pending.accountId, tunnelId: pending.tunnelId };
-    const prepared = await steps.prepare(target);
-    if (!('facts' in prepared)) return { answer: prepared };
-    const superseded = await this.deps.rotation.supersededSince(target, prepared, pending.issuedAt, 'app');
+    // Validated when the question was asked; after the click, the one round trip is the persisting call.
+    const superseded = await this.deps.rotation.supersededSince(target, pending.issuedAt, 'app');
     if (superseded) return { answer: superseded };
-    return steps.rotate(target, prepared.facts, 'app');
+    return steps.rotate(target, pending.facts, 'app');
   }
 
   reveal(confirmationId: string, nonce: string): PanelAnswer<RevealedKey> {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ConfirmationChannel } from './confirmation-channel.js';
 import type { KeyDirectory } from './key-directory.js';
+import type { RotationOutput } from './rotation-output.js';
 
 /** What an audit line records. */
 export type AuditEvent =
@@ -27,21 +28,19 @@ export const ATTEMPT_OUTCOMES: readonly AuditEvent[] = [
   'key_unstored',
 ];
 
-/** One audit record. It never holds a key, a credential or a confirmation token. */
-export interface AuditEntry {
+/** One audit record: the result's own fields where they overlap. It never holds a key, a credential or a token. */
+export interface AuditEntry
+  extends Pick<
+    RotationOutput,
+    'account_id' | 'ipsec_tunnel_id' | 'sandbox' | 'rotated' | 'psk_fingerprint' | 'psk_file'
+  > {
   event: AuditEvent;
-  account_id: string;
-  ipsec_tunnel_id: string;
-  sandbox: boolean;
   /** Ties an attempt to its outcome. */
   attempt_id?: string;
   /** The server process that made the attempt. */
   pid?: number;
   confirmed_by?: ConfirmationChannel;
   code?: string;
-  rotated?: 'yes' | 'no' | 'unknown';
-  psk_fingerprint?: string;
-  psk_file?: string;
   /** True when the key went to the fallback directory. */
   fallback?: boolean;
 }

@@ -1,5 +1,6 @@
-/** Whether checking back showed the key was replaced. */
-export type Rotated = 'yes' | 'no' | 'unknown';
+import type { Rotated } from './rotation-output.js';
+
+export type { Rotated } from './rotation-output.js';
 
 // Our clock and Cloudflare's may disagree. A key generated within this margin of the moment the call was sent
 // may be ours, whatever the clocks say; only a generation clearly older than that proves the call did nothing.

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { TunnelFacts } from './rotation-types.js';
 
 /** Why a confirmation token was refused. */
 export type TokenRefusal = 'unknown' | 'expired' | 'mismatch';
@@ -8,11 +9,14 @@ interface Pending {
   tunnelId: string;
   issuedAt: number;
   expiresAt: number;
+  facts: TunnelFacts;
 }
 
-/** A redeemed token: when the question it answers was asked. */
+/** A redeemed token: when the question it answers was asked, and what was known of the tunnel then. */
 export interface Redeemed {
   issuedAt: number;
+  /** Kept from the question, so confirming costs no second validation round trip. */
+  facts: TunnelFacts;
 }
 
 function digest(token: string): string {
@@ -31,12 +35,12 @@ export class ConfirmationTokens {
     private readonly now: () => number = Date.now,
   ) {}
 
-  issue(accountId: string, tunnelId: string): { token: string; expiresAt: Date } {
+  issue(accountId: string, tunnelId: string, facts: TunnelFacts): { token: string; expiresAt: Date } {
     this.sweep();
     const token = `psk-confirm-${randomBytes(24).toString('base64url')}`;
     const issuedAt = this.now();
     const expiresAt = issuedAt + this.ttlMs;
-    this.pending.set(digest(token), { accountId, tunnelId, issuedAt, expiresAt });
+    this.pending.set(digest(token), { accountId, tunnelId, issuedAt, expiresAt, facts });
     return { token, expiresAt: new Date(expiresAt) };
   }
 
@@ -48,7 +52,7 @@ export class ConfirmationTokens {
     if (!entry) return 'unknown';
     if (entry.expiresAt <= this.now()) return 'expired';
     if (entry.accountId !== accountId || entry.tunnelId !== tunnelId) return 'mismatch';
-    return { issuedAt: entry.issuedAt };
+    return { issuedAt: entry.issuedAt, facts: entry.facts };
   }
 
   private sweep(): void {

@@ -1,10 +1,9 @@
-export { type AuditEntry, AuditLog } from './audit-log.js';
-export { ConfigError, type ConfirmMode, defaultPskDir, loadConfig, type ServerConfig } from './config.js';
-export { ConfirmationTokens, type TokenRefusal } from './confirmation-tokens.js';
+// The library: what embedding the server needs. The binary (ipsec-psk-mcp) is the usual way in.
+export type { AuditRecord } from './audit-log.js';
+export { ConfigError, type ConfirmMode, loadConfig, type ServerConfig } from './config.js';
+export type { FileSystem } from './key-directory.js';
 export { type Logger, silentLogger, stderrLogger } from './logger.js';
-export { fingerprint } from './psk-store.js';
-export type { RotationInput, RotationOutput, RotationStatus } from './rotation.js';
-export { type Sandbox, startSandbox } from './sandbox.js';
+export type { RotationOutput, RotationStatus } from './rotation-output.js';
 export { type CreateServerOptions, createServer, type IpsecPskServer } from './server.js';
-export { GENERATE_IPSEC_PSK } from './tools/generate-ipsec-psk.js';
+export { type UnfinishedRotation, unfinishedRotations } from './startup-check.js';
 export { SERVER_VERSION } from './version.js';

@@ -1,35 +1,54 @@
-// The shape of results, kept free of any Node import so that the panel (a browser bundle) can share it.
+import { z } from 'zod';
 
+// The shape of every result, defined once: the tool's output schema, the TypeScript types and the audit line's
+// shared fields all come from here. Free of Node imports, so the panel (a browser bundle) can share the types.
+
+/** Whether checking back showed the key was replaced. */
+export const rotatedSchema = z.enum(['yes', 'no', 'unknown']);
+
+/** The structured result of generate_ipsec_psk and of the panel's answer (snake_case, as MCP results are). */
+export const rotationOutputShape = {
+  status: z
+    .enum(['validated', 'confirmation_required', 'declined', 'cancelled', 'generated', 'outcome_unknown'])
+    .describe('What happened.'),
+  sandbox: z
+    .boolean()
+    .describe('True when the server runs against its local simulator: nothing real changed.'),
+  account_id: z.string(),
+  ipsec_tunnel_id: z.string(),
+  tunnel_name: z.string().optional().describe("The tunnel's name as Cloudflare reports it, neutralised."),
+  last_generated_on: z.string().optional().describe('When the tunnel key was last generated (ISO 8601).'),
+  psk_file: z.string().optional().describe('Where the new key was stored (mode 0600).'),
+  psk_fingerprint: z.string().optional().describe('A short SHA-256 fingerprint of the new key.'),
+  psk: z
+    .string()
+    .optional()
+    .describe('The key itself; present only when the operator set IPSEC_PSK_REVEAL=1.'),
+  confirm_via: z
+    .enum(['app', 'token'])
+    .optional()
+    .describe(
+      'For confirmation_required: the user answers in the panel shown with this result (app), or you ask them (token).',
+    ),
+  confirmation_token: z.string().optional().describe('Pass back after the user agreed (two-step flow).'),
+  confirmation_id: z
+    .string()
+    .optional()
+    .describe('The panel’s confirmation (app); it confirms nothing by itself.'),
+  expires_at: z.string().optional().describe('When the confirmation expires (ISO 8601).'),
+  history: z.array(z.string()).optional().describe('Earlier rotations of this tunnel, from the audit log.'),
+  rotated: rotatedSchema
+    .optional()
+    .describe('For outcome_unknown: whether checking back showed the key was replaced.'),
+  messages: z.array(z.object({ code: z.number(), message: z.string() })).optional(),
+  reveal_available: z
+    .boolean()
+    .optional()
+    .describe('In the panel’s answer only: whether Reveal key will work.'),
+};
+
+export type RotationOutput = z.infer<z.ZodObject<typeof rotationOutputShape>>;
 /** What a call ended in. */
-export type RotationStatus =
-  | 'validated'
-  | 'confirmation_required'
-  | 'declined'
-  | 'cancelled'
-  | 'generated'
-  | 'outcome_unknown';
-
-/** The structured result of generate_ipsec_psk and the panel's calls (snake_case, as MCP results are). */
-export interface RotationOutput {
-  status: RotationStatus;
-  sandbox: boolean;
-  account_id: string;
-  ipsec_tunnel_id: string;
-  tunnel_name?: string;
-  last_generated_on?: string;
-  psk_file?: string;
-  psk_fingerprint?: string;
-  psk?: string;
-  /** For `confirmation_required`: where the user answers, `app` (the panel) or `token` (the assistant asks). */
-  confirm_via?: 'app' | 'token';
-  confirmation_token?: string;
-  /** The panel's confirmation, by id: it confirms nothing by itself. */
-  confirmation_id?: string;
-  expires_at?: string;
-  /** For the panel: what the audit log knows of earlier rotations of the tunnel (the server's own text). */
-  history?: string[];
-  rotated?: 'yes' | 'no' | 'unknown';
-  messages?: { code: number; message: string }[];
-  /** In the panel's result only: whether Reveal key will show the key. */
-  reveal_available?: boolean;
-}
+export type RotationStatus = RotationOutput['status'];
+/** Whether checking back showed the key was replaced. */
+export type Rotated = z.infer<typeof rotatedSchema>;

@@ -140,7 +140,7 @@ export class Rotation {
   }
 
   private async issueToken(target: Target, prepared: Prepared): Promise<RotationAnswer> {
-    const { token, expiresAt } = this.deps.tokens.issue(target.accountId, target.tunnelId);
+    const { token, expiresAt } = this.deps.tokens.issue(target.accountId, target.tunnelId, prepared.facts);
     await this.steps.audit('confirmation_requested', target, { confirmed_by: 'token' });
     const output: RotationOutput = {
       ...this.steps.base(target, prepared.facts),
@@ -154,7 +154,7 @@ export class Rotation {
 
   /** The MCP App shows the question; only a click in it confirms. The model gets the id, which confirms nothing. */
   private async issuePanel(target: Target, prepared: Prepared): Promise<RotationAnswer> {
-    const { id, expiresAt } = this.deps.app.issue(target.accountId, target.tunnelId);
+    const { id, expiresAt } = this.deps.app.issue(target.accountId, target.tunnelId, prepared.facts);
     await this.steps.audit('confirmation_requested', target, { confirmed_by: 'app' });
     const output: RotationOutput = {
       ...this.steps.base(target, prepared.facts),
@@ -179,21 +179,19 @@ export class Rotation {
           'to get a new confirmation question for the user.',
       );
     }
-    const prepared = await this.steps.prepare(target);
-    if (!('facts' in prepared)) return prepared;
-    const superseded = await this.supersededSince(target, prepared, redeemed.issuedAt, 'token');
+    // Validated when the question was asked; after consent, the one round trip is the persisting call.
+    const superseded = await this.supersededSince(target, redeemed.issuedAt, 'token');
     if (superseded) return superseded;
-    return (await this.steps.rotate(target, prepared.facts, 'token')).answer;
+    return (await this.steps.rotate(target, redeemed.facts, 'token')).answer;
   }
 
   /** A confirmation answered after another rotation of the tunnel was sent answers a question about a dead key. */
   async supersededSince(
     target: Target,
-    prepared: Prepared,
     askedAt: number,
     channel: 'token' | 'app',
   ): Promise<RotationAnswer | undefined> {
-    const since = attemptedSince(prepared.history.records, askedAt);
+    const since = attemptedSince((await this.steps.history(target)).records, askedAt);
     if (!since) return undefined;
     await this.steps.audit('confirmation_refused', target, {
       code: `${channel}_superseded`,

@@ -4,6 +4,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { keepAlive } from '../keep-alive.js';
 import type { ConfirmAnswer, Confirmer, Rotation, RotationAnswer } from '../rotation.js';
+import { rotationOutputShape } from '../rotation-output.js';
 import { VIEW_URI } from '../view-resource.js';
 import { toolResult } from './tool-result.js';
 
@@ -44,43 +45,6 @@ export const inputSchema = {
     ),
 };
 
-export const outputSchema = {
-  status: z
-    .enum(['validated', 'confirmation_required', 'declined', 'cancelled', 'generated', 'outcome_unknown'])
-    .describe('What happened.'),
-  confirm_via: z
-    .enum(['app', 'token'])
-    .optional()
-    .describe(
-      'For confirmation_required: the user answers in the panel shown with this result (app), or you ask them (token).',
-    ),
-  confirmation_id: z
-    .string()
-    .optional()
-    .describe('The panel’s confirmation (app); it confirms nothing by itself.'),
-  history: z.array(z.string()).optional().describe('Earlier rotations of this tunnel, from the audit log.'),
-  sandbox: z
-    .boolean()
-    .describe('True when the server runs against its local simulator: nothing real changed.'),
-  account_id: z.string(),
-  ipsec_tunnel_id: z.string(),
-  tunnel_name: z.string().optional(),
-  last_generated_on: z.string().optional().describe('When the tunnel key was last generated (ISO 8601).'),
-  psk_file: z.string().optional().describe('Where the new key was stored (mode 0600).'),
-  psk_fingerprint: z.string().optional().describe('A short SHA-256 fingerprint of the new key.'),
-  psk: z
-    .string()
-    .optional()
-    .describe('The key itself; present only when the operator set IPSEC_PSK_REVEAL=1.'),
-  confirmation_token: z.string().optional().describe('Pass back after the user agreed (two-step flow).'),
-  expires_at: z.string().optional().describe('When the confirmation_token expires (ISO 8601).'),
-  rotated: z
-    .enum(['yes', 'no', 'unknown'])
-    .optional()
-    .describe('For outcome_unknown: whether checking back showed the key was replaced.'),
-  messages: z.array(z.object({ code: z.number(), message: z.string() })).optional(),
-};
-
 const DESCRIPTION = [
   'Rotate (regenerate) the pre-shared key (PSK) of a Cloudflare Magic WAN / Magic Transit IPsec tunnel.',
   'DESTRUCTIVE: the current key stops working at once and the tunnel stays down until the new key is configured on',
@@ -112,7 +76,7 @@ export function registerGenerateIpsecPskTool(
       title: 'Rotate IPsec tunnel pre-shared key',
       description: DESCRIPTION,
       inputSchema,
-      outputSchema,
+      outputSchema: rotationOutputShape,
       annotations: {
         title: 'Rotate IPsec tunnel pre-shared key',
         readOnlyHint: false,
