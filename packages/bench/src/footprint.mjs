@@ -1,5 +1,4 @@
-// Figure 3: install footprint, i.e. the bytes a user's `npm install <package>` puts on disk for the package and its
-// production dependency closure.
+// Figure 3: what `npx` / `npm install <package>` puts on disk: the package and its production dependency closure.
 //
 // Definition used (and printed in the report):
 // - a workspace package (ours, not yet published) counts the files `npm pack` would publish, from
@@ -102,17 +101,13 @@ async function closure(rootDir) {
 }
 
 export async function measureFootprint({ log }) {
-  const targets = {
-    core: await resolvePackageDir(BENCH_DIR, '@ipsec-psk/core'),
-    mcpServer: await resolvePackageDir(BENCH_DIR, '@ipsec-psk/mcp-server'),
-    cloudflare: await resolvePackageDir(BENCH_DIR, 'cloudflare'),
-  };
   const result = {};
-  for (const [name, dir] of Object.entries(targets)) {
-    result[name] = await closure(dir);
+  for (const name of ['@ipsec-psk/core', '@ipsec-psk/mcp-server']) {
+    result[name] = await closure(await resolvePackageDir(BENCH_DIR, name));
+    const { bytes, packages, missing } = result[name];
     log(
-      `  ${name}: ${(result[name].bytes / 1e6).toFixed(2)} MB in ${result[name].packages.length} packages ` +
-        `(${result[name].files} files)${result[name].missing.length ? `; not installed: ${result[name].missing.join(', ')}` : ''}`,
+      `  ${name}: ${(bytes / 1e6).toFixed(2)} MB in ${packages.length} package(s)` +
+        `${missing.length ? `; not installed: ${missing.join(', ')}` : ''}`,
     );
   }
   return result;

@@ -107,6 +107,7 @@ export class SimHandler {
       body: request.body,
       status: undefined,
       persisted: false,
+      receivedAt: Date.now(),
     };
     this.requests.push(record);
     return { record, action: this.#route(record, url.searchParams) };

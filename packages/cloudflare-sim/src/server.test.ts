@@ -281,6 +281,18 @@ describe('records', () => {
   });
 });
 
+describe('latency', () => {
+  it('latencyMs holds every answer at least that long, and requests sent together arrive together', async () => {
+    await start({ latencyMs: 120 });
+    const sent = Date.now();
+    await Promise.all([getTunnel(sim), generate(sim, { query: 'validate_only=true' })]);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(120);
+    const [first, second] = sim.requests;
+    expect(Math.abs((first?.receivedAt ?? 0) - (second?.receivedAt ?? 0))).toBeLessThan(120);
+    expect(first?.receivedAt).toBeGreaterThanOrEqual(sent);
+  });
+});
+
 describe('spec validation', () => {
   it('finds nothing to report after normal traffic', async () => {
     await generate(sim, { query: 'validate_only=true' });

@@ -15,7 +15,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const sockets = new Set<Socket>();
   const closing = new AbortController();
   const server = createServer((req, res) => {
-    serve(handler, req, res, closing.signal).catch((error: unknown) => {
+    serve(handler, req, res, closing.signal, options.latencyMs ?? 0).catch((error: unknown) => {
       handler.specViolations.push(
         `simulator failure: ${error instanceof Error ? error.message : String(error)}`,
       );
@@ -65,7 +65,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
-async function serve(handler: SimHandler, req: IncomingMessage, res: ServerResponse, closing: AbortSignal) {
+async function serve(
+  handler: SimHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  closing: AbortSignal,
+  latencyMs: number,
+) {
   let body: string | undefined;
   try {
     body = await readBody(req);
@@ -83,7 +89,9 @@ async function serve(handler: SimHandler, req: IncomingMessage, res: ServerRespo
     headers: req.headers,
     body,
   });
-  await execute(action, record, res, closing);
+  if (latencyMs > 0)
+    await execute({ kind: 'delay', ms: latencyMs, next: () => action }, record, res, closing);
+  else await execute(action, record, res, closing);
 }
 
 async function execute(

@@ -43,6 +43,8 @@ export interface SimulatorOptions {
   rateLimit?: { limit: number; windowMs: number };
   /** Clock used for timestamps and the rate-limit window; default `() => new Date()`. */
   now?: () => Date;
+  /** Milliseconds every answer waits before it is sent, as a far API would take; default 0. */
+  latencyMs?: number;
 }
 
 /** Narrows a request by operation and, for `psk_generate` only, by `validate_only`. */
@@ -77,6 +79,8 @@ export interface RecordedRequest {
   status: number | undefined;
   /** Whether this request replaced the tunnel's PSK. */
   persisted: boolean;
+  /** When it arrived (`Date.now()`), to tell requests sent together from requests sent one after another. */
+  receivedAt: number;
 }
 
 /** Which requests a fault applies to, and how many it consumes. */
