@@ -181,13 +181,17 @@ export function createPskClient(options: PskClientOptions): PskClient {
   const defaultAccountId =
     options.accountId === undefined ? undefined : assertIdentifier('accountId', options.accountId);
   const timeoutMs = checkTimeout(options.timeoutMs);
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const fetchImpl = options.fetch;
   const retryPolicy = resolveRetryPolicy(options.retry);
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
 
   const headers = { ...authHeaders(credentials), 'User-Agent': checkUserAgent(options.userAgent) };
-  const api = createApiClient({ baseUrl, fetch: fetchImpl, headers, timeoutMs });
+  // Built on first use: reading the global fetch or Request makes Node load its HTTP stack, which would add tens of
+  // milliseconds to the start of every program that creates a client before it needs one (an MCP server does).
+  let client: Client<paths> | undefined;
+  const apiClient = () =>
+    (client ??= createApiClient({ baseUrl, fetch: fetchImpl ?? globalThis.fetch, headers, timeoutMs }));
 
   function accountFor(accountId: string | undefined): string {
     if (accountId === undefined && defaultAccountId !== undefined) return defaultAccountId;
@@ -244,7 +248,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
     const operation = validateOnly ? 'Validating PSK generation' : 'PSK generation';
     const path = { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId };
     const send: ApiCall = ({ signal, middleware }) =>
-      api.POST(PSK_PATH, {
+      apiClient().POST(PSK_PATH, {
         params: validateOnly ? { path, query: { validate_only: true } } : approvePersisting({ path }),
         body: {},
         signal,
@@ -309,7 +313,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
     const ipsecTunnelId = assertIdentifier('ipsecTunnelId', input.ipsecTunnelId);
     const operation = 'Reading the IPsec tunnel';
     const send: ApiCall = ({ signal, middleware }) =>
-      api.GET(TUNNEL_PATH, {
+      apiClient().GET(TUNNEL_PATH, {
         params: { path: { account_id: accountId, ipsec_tunnel_id: ipsecTunnelId } },
         signal,
         parseAs: 'stream',
@@ -345,7 +349,9 @@ export function createPskClient(options: PskClientOptions): PskClient {
   return {
     generateIpsecPsk: generateIpsecPsk as PskClient['generateIpsecPsk'],
     getIpsecTunnel,
-    api,
+    get api() {
+      return apiClient();
+    },
     baseUrl,
     accountId: defaultAccountId,
   };

@@ -4,7 +4,7 @@
 // - dist/index.js, the library: bundled too, except @modelcontextprotocol/sdk and @ipsec-psk/core, which a program
 //   embedding the server brings itself (optional peer dependencies: its client and its transports).
 // Declarations come from tsc (tsconfig.build.json, declarations only); the panel from scripts/build-view.mjs.
-import { chmod } from 'node:fs/promises';
+import { chmod, readdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -22,6 +22,11 @@ const common = {
     js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
   },
 };
+
+// Chunk names carry hashes: drop the previous build's, or the package would ship them too.
+for (const name of await readdir(`${packageDir}dist`).catch(() => [])) {
+  if (/^cli.*\.js$/.test(name)) await rm(`${packageDir}dist/${name}`);
+}
 
 await build({
   ...common,
