@@ -29,6 +29,24 @@ function persistsKey(request: Request): boolean {
   return validateOnly.length === 0 || validateOnly.some((value) => value !== 'true');
 }
 
+/**
+ * A signal that aborts when `caller` does or after `ms`. A plain timer and controller rather than
+ * AbortSignal.timeout + AbortSignal.any, whose sources Node holds weakly: here every link from the timer to the
+ * request is a strong one, whatever a Node version does to keep composite signals alive. The timer is unref'd and
+ * outlives a finished request harmlessly.
+ */
+function timeoutSignal(caller: AbortSignal, ms: number): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')),
+    ms,
+  );
+  timer.unref?.();
+  if (caller.aborted) controller.abort(caller.reason);
+  else caller.addEventListener('abort', () => controller.abort(caller.reason), { once: true });
+  return controller.signal;
+}
+
 /** What the openapi-fetch client is built from. */
 export interface ApiClientOptions {
   baseUrl: string;
@@ -60,7 +78,7 @@ export function createApiClient(options: ApiClientOptions): Client<paths> {
       }
       return new Request(request, {
         redirect: 'manual',
-        signal: AbortSignal.any([request.signal, AbortSignal.timeout(options.timeoutMs)]),
+        signal: timeoutSignal(request.signal, options.timeoutMs),
       });
     },
   };

@@ -9,14 +9,16 @@ export interface FakeCall {
   body: string;
   /** The request's redirect mode. */
   redirect: Request['redirect'];
-  /**
-   * The caller's signal itself, not the copy a Request makes: Node links that copy to its source only weakly, so
-   * a fake that never answers could see it collected and never hear the abort.
-   */
+  /** The request's signal. */
   signal: AbortSignal;
 }
 
 type Responder = (call: FakeCall, index: number) => Response | Promise<Response>;
+
+// A real fetch is rooted by its socket while it waits. A fake that has not answered yet is reachable only through
+// the request's signal, which Node links to its source (the client's timeout) through a weak reference: without a
+// root, a GC collects the whole pending call and the timeout never reaches it. This set is that root.
+const unanswered = new Set<Promise<Response>>();
 
 /** A fetch that answers from `responders` in order (the last one repeats) and records every call. */
 export function fakeFetch(...responders: Responder[]): typeof fetch & { calls: FakeCall[] } {
@@ -29,12 +31,14 @@ export function fakeFetch(...responders: Responder[]): typeof fetch & { calls: F
       headers: request.headers,
       body: await request.text(),
       redirect: request.redirect,
-      signal: init?.signal ?? request.signal,
+      signal: request.signal,
     };
     calls.push(call);
     const responder = responders[Math.min(calls.length - 1, responders.length - 1)];
     if (!responder) throw new Error('fakeFetch has no responder');
-    return responder(call, calls.length - 1);
+    const answer = Promise.resolve(responder(call, calls.length - 1));
+    unanswered.add(answer);
+    return answer.finally(() => unanswered.delete(answer));
   };
   return Object.assign(fn, { calls }) as typeof fetch & { calls: FakeCall[] };
 }
