@@ -1,0 +1,50 @@
+// Our fixes, as an OpenAPI Overlay (spec/overlay.yaml), applied by Redocly CLI (`bundle --overlay`), the tool the
+// project already lints the spec with. Redocly applies an action whose target matches nothing silently, so each
+// target is first evaluated here (RFC 9535 JSONPath, as Overlay specifies) against the upstream extract: an
+// action that matches nothing means upstream fixed or moved what it fixes, and is reported.
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { query } from 'jsonpath-rfc9535';
+import { parse } from 'yaml';
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+const redoclyManifest = require.resolve('@redocly/cli/package.json');
+const REDOCLY = join(
+  dirname(redoclyManifest),
+  JSON.parse(await readFile(redoclyManifest, 'utf8')).bin.redocly,
+);
+
+/** The overlay's actions with how many nodes of `document` each target selects. */
+export async function checkOverlay(overlayPath, document) {
+  const overlay = parse(await readFile(overlayPath, 'utf8'));
+  return overlay.actions.map((action, index) => ({
+    index,
+    target: action.target,
+    description: action.description ?? '',
+    matches: query(document, action.target).length,
+  }));
+}
+
+/** Applies the overlay to the extract with Redocly CLI and writes the result, marked as generated. */
+export async function applyOverlay({ extractPath, overlayPath, outputPath, cwd }) {
+  await run(
+    process.execPath,
+    [REDOCLY, 'bundle', extractPath, '--overlay', overlayPath, '--output', outputPath],
+    {
+      cwd,
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    },
+  );
+  const text = await readFile(outputPath, 'utf8');
+  await writeFile(
+    outputPath,
+    "# Generated: Cloudflare's official description of our operations (upstream/cloudflare.json) with our\n" +
+      '# fixes (overlay.yaml) applied. Do not edit: change overlay.yaml and run `pnpm generate`; to follow\n' +
+      "# Cloudflare's document, run `pnpm spec:sync <document>`.\n" +
+      text,
+  );
+}
