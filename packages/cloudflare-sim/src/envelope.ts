@@ -8,7 +8,7 @@ export interface CloudflareMessage {
   source?: { pointer: string };
 }
 
-/** A Cloudflare v4 error envelope as the spec's `error_response` describes it. */
+/** A Cloudflare v4 error envelope as the spec's `magic_api-response-common-failure` describes it. */
 export interface ErrorEnvelope {
   /** Always false. */
   success: false;

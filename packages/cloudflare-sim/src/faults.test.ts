@@ -69,15 +69,24 @@ describe('delay', () => {
 
   it('persists before waiting by default, so a client that times out leaves a replaced key', async () => {
     sim.inject({ type: 'delay', ms: 300 });
-    await expect(generate(sim, { signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    // The client gives up once the simulator has the request (a fixed client timeout races a loaded machine).
+    const controller = new AbortController();
+    const pending = generate(sim, { signal: controller.signal });
+    await until(() => sim.count() === 1);
     expect(rotations()).toBe(1);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
     await sleep(350);
     expect(sim.requests[0]).toMatchObject({ status: undefined, persisted: true });
   });
 
   it('with persist:false never persists when the client leaves during the delay', async () => {
     sim.inject({ type: 'delay', ms: 300, persist: false });
-    await expect(generate(sim, { signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    const controller = new AbortController();
+    const pending = generate(sim, { signal: controller.signal });
+    await until(() => sim.count() === 1);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
     expect(rotations()).toBe(0);
     await sleep(350);
     expect(rotations()).toBe(0);

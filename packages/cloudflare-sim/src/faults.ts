@@ -1,4 +1,11 @@
+import { isPersisting } from './operations.js';
 import type { SimFault, SimOperation, SimRequestFilter } from './types.js';
+
+/** What an `unapply` fault says when it gives no reason. */
+export const DEFAULT_UNAPPLY_REASON = 'PSK could not be applied';
+
+/** The longest id the spec's `identifier` allows; a longer one can never appear in a valid request. */
+const MAX_ID_LENGTH = 32;
 
 /** What identifies a request for fault matching and counting. */
 export interface RequestKey {
@@ -8,17 +15,23 @@ export interface RequestKey {
   validateOnly: boolean;
 }
 
-/** Whether a request matches a filter; `validateOnly` only ever matches `psk_generate`. */
+/** Whether a request matches a filter; `validateOnly` only ever matches `psk_generate` and `set_psks`. */
 export function matchesFilter(filter: SimRequestFilter | undefined, request: RequestKey): boolean {
   if (!filter) return true;
   if (filter.operation !== undefined && filter.operation !== request.operation) return false;
   if (filter.validateOnly !== undefined) {
-    return request.operation === 'psk_generate' && request.validateOnly === filter.validateOnly;
+    return isPersisting(request.operation) && request.validateOnly === filter.validateOnly;
   }
   return true;
 }
 
-/** Whether the rotation happens before the fault acts, with each type's documented default. */
+/** Whether a fault acts on a request: its filter matches and, for `unapply`, the request is a `set_psks`. */
+export function faultApplies(fault: SimFault, request: RequestKey): boolean {
+  if (fault.type === 'unapply' && request.operation !== 'set_psks') return false;
+  return matchesFilter(fault.match, request);
+}
+
+/** Whether the change (a generated key, or set_psks keys) is stored before the fault acts, per type default. */
 export function persistsFirst(fault: SimFault): boolean {
   switch (fault.type) {
     case 'delay':
@@ -29,6 +42,7 @@ export function persistsFirst(fault: SimFault): boolean {
       return fault.persist ?? false;
     case 'omit-psk':
     case 'invalid-json':
+    case 'unapply':
       return true;
   }
 }
@@ -50,7 +64,7 @@ export class FaultQueue {
 
   /** Consume one use of the first fault matching the request. */
   take(request: RequestKey): SimFault | undefined {
-    const index = this.#queue.findIndex((entry) => matchesFilter(entry.fault.match, request));
+    const index = this.#queue.findIndex((entry) => faultApplies(entry.fault, request));
     const entry = this.#queue[index];
     if (!entry) return undefined;
     entry.left -= 1;
@@ -59,7 +73,19 @@ export class FaultQueue {
   }
 }
 
+const FAULT_TYPES = new Set<string>([
+  'delay',
+  'status',
+  'reset',
+  'truncate',
+  'omit-psk',
+  'invalid-json',
+  'unapply',
+]);
+
+// Faults also arrive from untyped callers (the sandbox, tests written in JavaScript), so check what TypeScript would.
 function assertValid(fault: SimFault): void {
+  if (!FAULT_TYPES.has(fault?.type)) throw new RangeError('unknown fault type');
   const times = fault.times ?? 1;
   if (!Number.isInteger(times) || times < 1) throw new RangeError('fault.times must be a positive integer');
   if (fault.type === 'delay' && !(Number.isFinite(fault.ms) && fault.ms >= 0)) {
@@ -73,5 +99,28 @@ function assertValid(fault: SimFault): void {
     if (retry !== undefined && !(Number.isInteger(retry) && retry >= 0)) {
       throw new RangeError('status fault retryAfterSeconds must be an integer >= 0');
     }
+    if (fault.message !== undefined && (typeof fault.message !== 'string' || fault.message === '')) {
+      throw new RangeError('status fault message must be a non-empty string');
+    }
+  }
+  if (fault.type === 'unapply') assertValidUnapply(fault);
+}
+
+function assertValidUnapply(fault: SimFault & { type: 'unapply' }): void {
+  const { tunnels, reason } = fault;
+  if (!Array.isArray(tunnels) || tunnels.length === 0) {
+    throw new RangeError('unapply fault needs a non-empty tunnels list');
+  }
+  for (const id of tunnels as unknown[]) {
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+      throw new RangeError(`unapply fault tunnels must be tunnel ids of 1..${MAX_ID_LENGTH} characters`);
+    }
+  }
+  if (reason !== undefined && (typeof reason !== 'string' || reason.trim() === '')) {
+    throw new RangeError('unapply fault reason must be a non-empty string');
+  }
+  const operation = fault.match?.operation;
+  if (operation !== undefined && operation !== 'set_psks') {
+    throw new RangeError('unapply fault only applies to set_psks');
   }
 }

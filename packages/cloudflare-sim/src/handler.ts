@@ -1,20 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { authenticate } from './auth.js';
 import { demoAccounts } from './demo.js';
-import {
-  type CloudflareMessage,
-  ErrorCode,
-  errorEnvelope,
-  errorForStatus,
-  successEnvelope,
-} from './envelope.js';
-import { FaultQueue, matchesFilter, persistsFirst } from './faults.js';
+import { type CloudflareMessage, ErrorCode, errorEnvelope, errorForStatus } from './envelope.js';
+import { DEFAULT_UNAPPLY_REASON, FaultQueue, matchesFilter, persistsFirst } from './faults.js';
+import { addressesTunnel, isPersisting } from './operations.js';
 import { CLOUDFLARE_RATE_LIMIT, RateLimiter } from './rate-limit.js';
 import { matchRoute } from './routes.js';
+import { type PskEntry, pskEntries, repeatedTunnel, type Unapply } from './set-psks.js';
 import { specValidator } from './spec-validator.js';
-import { generatePsk, isoSeconds, SimState, type TunnelRecord } from './state.js';
+import { isoSeconds, SimState, type TunnelRecord } from './state.js';
 import type { RecordedRequest, SimFault, SimOperation, SimRequestFilter, SimulatorOptions } from './types.js';
-import { pskMetadata, tunnelView } from './views.js';
+import { type Work, workFor } from './work.js';
 
 /** A request as the transport received it. */
 export interface SimHttpRequest {
@@ -151,7 +147,7 @@ export class SimHandler {
     record.accountId = params.account_id;
     record.tunnelId = params.ipsec_tunnel_id;
     record.validateOnly =
-      operation === 'psk_generate' && this.#spec.typedQuery(operation, query).validate_only === true;
+      isPersisting(operation) && this.#spec.typedQuery(operation, query).validate_only === true;
 
     const auth = authenticate(record.headers, {
       apiTokens: this.#options.apiTokens ?? [],
@@ -174,15 +170,48 @@ export class SimHandler {
 
     const refusal = this.#validate(record, operation, params, query, invalidId);
     if (refusal) return refusal;
+    const target = this.#target(record, operation, params);
+    if ('kind' in target) return target;
+    const fault = this.faults.take(record);
+    const work = workFor(operation, {
+      record,
+      state: this.state,
+      now: this.#now,
+      ...target,
+      unapply: unapplyOf(fault),
+    });
+    return this.#perform(record, work, fault);
+  }
 
+  /** What a valid request acts on, or the refusal when it names something that is not there. */
+  #target(
+    record: RecordedRequest,
+    operation: SimOperation,
+    params: Record<string, string>,
+  ): SimAction | { accountId: string; tunnel: TunnelRecord | undefined; entries: PskEntry[] } {
+    const entries = operation === 'set_psks' ? pskEntries(record.body) : [];
+    const repeated = repeatedTunnel(entries);
+    if (repeated !== undefined) {
+      return this.#error(record, 400, [
+        {
+          code: ErrorCode.badRequest,
+          message: 'Invalid request body: an IPsec tunnel is listed more than once',
+          source: { pointer: repeated },
+        },
+      ]);
+    }
     const accountId = params.account_id ?? '';
+    if (!this.state.hasAccount(accountId)) {
+      return this.#error(record, 404, [{ code: ErrorCode.tunnelNotFound, message: 'Account not found' }]);
+    }
+    if (!addressesTunnel(operation)) return { accountId, tunnel: undefined, entries };
     const tunnel = this.state.find(accountId, params.ipsec_tunnel_id ?? '');
     if (!tunnel) {
-      const message = this.state.hasAccount(accountId) ? 'IPsec tunnel not found' : 'Account not found';
-      return this.#error(record, 404, [{ code: ErrorCode.tunnelNotFound, message }]);
+      return this.#error(record, 404, [
+        { code: ErrorCode.tunnelNotFound, message: 'IPsec tunnel not found' },
+      ]);
     }
-    const fault = this.faults.take(record);
-    return this.#perform(record, operation, tunnel, fault);
+    return { accountId, tunnel, entries };
   }
 
   #validate(
@@ -192,7 +221,8 @@ export class SimHandler {
     query: URLSearchParams,
     invalidId: () => SimAction,
   ): SimAction | undefined {
-    const body = operation === 'get_tunnel' ? '' : record.body;
+    // Reads take no body; whatever a GET carries is ignored, as HTTP servers commonly do.
+    const body = record.method === 'GET' ? '' : record.body;
     const contentType = String(record.headers['content-type'] ?? '');
     if (body.trim() !== '' && !/^application\/json\s*(;|$)/i.test(contentType)) {
       this.#violation(record, 'body is not sent as application/json');
@@ -200,88 +230,80 @@ export class SimHandler {
         { code: ErrorCode.unsupportedMediaType, message: 'Content-Type must be application/json' },
       ]);
     }
-    const problem = this.#spec.validateRequest(operation, { pathParams, query, body });
+    const problem = this.#spec.validateRequest(operation, {
+      pathParams,
+      query,
+      headers: record.headers,
+      body,
+    });
     if (!problem) return undefined;
     this.#violation(record, `${problem.where} ${problem.message}`);
     if (problem.where === 'path') return invalidId();
-    const error: CloudflareMessage = {
-      code: ErrorCode.badRequest,
-      message:
-        problem.where === 'query'
-          ? `Invalid query parameter: ${problem.message}`
-          : `Invalid request body: ${problem.message}`,
-    };
+    const error: CloudflareMessage =
+      problem.where === 'header'
+        ? { code: ErrorCode.invalidHeaders, message: `Invalid request headers: ${problem.message}` }
+        : {
+            code: ErrorCode.badRequest,
+            message:
+              problem.where === 'query'
+                ? `Invalid query parameter: ${problem.message}`
+                : `Invalid request body: ${problem.message}`,
+          };
     if (problem.pointer !== undefined) error.source = { pointer: problem.pointer };
     return this.#error(record, 400, [error]);
   }
 
-  #perform(
-    record: RecordedRequest,
-    operation: SimOperation,
-    tunnel: TunnelRecord,
-    fault: SimFault | undefined,
-  ): SimAction {
-    const persisting = operation === 'psk_generate' && !record.validateOnly;
-    // Faults decide whether the rotation happens before they act, so persisting is a parameter.
-    const run = (persist: boolean): Record<string, unknown> => {
-      if (operation === 'get_tunnel') return successEnvelope({ ipsec_tunnel: tunnelView(tunnel) });
-      if (persisting && persist) {
-        this.state.rotate(tunnel, this.#now());
-        record.persisted = true;
-      }
-      // The spec requires `psk` in every 200, but validate-only (or an unpersisted fault) must store nothing:
-      // such answers carry a fresh key that is never saved, so the tunnel's real key stays unchanged and secret.
-      const psk = record.persisted ? tunnel.psk : generatePsk();
-      return successEnvelope({
-        ipsec_tunnel_id: tunnel.id,
-        psk,
-        psk_metadata: pskMetadata(tunnel),
-      });
-    };
-    if (!fault) return this.#json(record, 200, run(true));
-
+  #perform(record: RecordedRequest, work: Work, fault: SimFault | undefined): SimAction {
+    if (!fault) return this.#json(record, 200, work.run(true));
     const persist = persistsFirst(fault);
     switch (fault.type) {
       case 'delay': {
         if (persist) {
-          const body = run(true);
+          const body = work.run(true);
           return { kind: 'delay', ms: fault.ms, next: () => this.#json(record, 200, body) };
         }
-        return { kind: 'delay', ms: fault.ms, next: () => this.#json(record, 200, run(true)) };
+        return { kind: 'delay', ms: fault.ms, next: () => this.#json(record, 200, work.run(true)) };
       }
       case 'status': {
-        run(persist);
+        work.run(persist);
         const headers: Record<string, string> = {};
         if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-        return this.#error(record, fault.status, [errorForStatus(fault.status)], headers);
+        const error = errorForStatus(fault.status);
+        return this.#error(
+          record,
+          fault.status,
+          [fault.message === undefined ? error : { ...error, message: fault.message }],
+          headers,
+        );
       }
       case 'reset':
-        run(persist);
+        work.run(persist);
         return { kind: 'reset' };
       case 'truncate':
-        return { kind: 'truncate', status: 200, headers: jsonHeaders(), body: JSON.stringify(run(persist)) };
-      case 'omit-psk': {
-        const body = run(true) as { result: Record<string, unknown> };
-        // A tunnel carries no psk; dropping its psk_metadata removes what a check-back relies on instead.
-        const result =
-          operation === 'get_tunnel'
-            ? { ipsec_tunnel: without(body.result.ipsec_tunnel as Record<string, unknown>, 'psk_metadata') }
-            : without(body.result, 'psk');
+        return {
+          kind: 'truncate',
+          status: 200,
+          headers: jsonHeaders(),
+          body: JSON.stringify(work.run(persist)),
+        };
+      case 'omit-psk':
         return {
           kind: 'respond',
           status: 200,
           headers: jsonHeaders(),
-          body: JSON.stringify({ ...body, result }),
+          body: JSON.stringify(work.withoutPsk(work.run(true))),
         };
-      }
       case 'invalid-json':
-        run(true);
+        work.run(true);
         return {
           kind: 'respond',
           status: 200,
           headers: jsonHeaders(),
           body: '{"success":true,"errors":[],"messages":[],"result":',
         };
+      case 'unapply':
+        // The work already leaves the fault's tunnels out; the answer itself is a valid one.
+        return this.#json(record, 200, work.run(true));
     }
   }
 
@@ -316,8 +338,7 @@ function jsonHeaders(): Record<string, string> {
   return { 'content-type': 'application/json; charset=utf-8' };
 }
 
-function without(object: Record<string, unknown>, key: string): Record<string, unknown> {
-  const copy = { ...object };
-  delete copy[key];
-  return copy;
+function unapplyOf(fault: SimFault | undefined): Unapply | undefined {
+  if (fault?.type !== 'unapply') return undefined;
+  return { tunnels: new Set(fault.tunnels), reason: fault.reason ?? DEFAULT_UNAPPLY_REASON };
 }

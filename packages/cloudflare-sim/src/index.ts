@@ -1,6 +1,7 @@
 export { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from './demo.js';
 export type { CloudflareMessage, ErrorEnvelope } from './envelope.js';
 export { type SimAction, type SimExchange, SimHandler, type SimHttpRequest } from './handler.js';
+export { type ManyTunnelsOptions, manyTunnels } from './many-tunnels.js';
 export { BASE_PATH } from './routes.js';
 export { startSimulator } from './server.js';
 export { type SpecValidator, specValidator } from './spec-validator.js';

@@ -6,7 +6,7 @@ import { type SimAction, SimHandler } from './handler.js';
 import { BASE_PATH } from './routes.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 
-/** Bodies beyond this are refused unread; the real operation takes `{}`. */
+/** Bodies beyond this are refused unread; far more than `set_psks` needs for every tunnel of an account. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Start a simulator listening on `options.host:options.port` (default 127.0.0.1, an ephemeral port). */

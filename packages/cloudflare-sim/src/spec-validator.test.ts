@@ -27,14 +27,24 @@ describe('specValidator', () => {
   it('takes its routes from the spec', () => {
     expect(spec.operations).toEqual([
       {
-        operation: 'psk_generate',
+        operation: 'list_tunnels',
+        method: 'GET',
+        segments: ['accounts', '{account_id}', 'magic', 'ipsec_tunnels'],
+      },
+      {
+        operation: 'set_psks',
         method: 'POST',
-        segments: ['accounts', '{account_id}', 'magic', 'ipsec_tunnels', '{ipsec_tunnel_id}', 'psk_generate'],
+        segments: ['accounts', '{account_id}', 'magic', 'ipsec_tunnels', 'psk'],
       },
       {
         operation: 'get_tunnel',
         method: 'GET',
         segments: ['accounts', '{account_id}', 'magic', 'ipsec_tunnels', '{ipsec_tunnel_id}'],
+      },
+      {
+        operation: 'psk_generate',
+        method: 'POST',
+        segments: ['accounts', '{account_id}', 'magic', 'ipsec_tunnels', '{ipsec_tunnel_id}', 'psk_generate'],
       },
     ]);
   });
@@ -59,7 +69,7 @@ describe('specValidator', () => {
       '400 body /errors/0/code must be >= 1000',
     ]);
     expect(spec.validateResponse('get_tunnel', 500, { ...refused, success: true })).toEqual([
-      '500 body /success must be equal to constant',
+      '500 body /success must be equal to one of the allowed values',
     ]);
     const { messages: _messages, ...noMessages } = refused;
     expect(spec.validateResponse(undefined, 404, noMessages)).toEqual([
@@ -104,5 +114,63 @@ describe('specValidator', () => {
       pointer: '/x',
     });
     expect(request(ids, '', 'null')).toMatchObject({ where: 'body', pointer: '' });
+  });
+  it('accepts set_psks and list_tunnels answers, and checks the maps and the tunnels', () => {
+    const id = 'c4a7362d577a6c3019a474fd6f485823';
+    const applied = {
+      ipsec_tunnel_id: id,
+      ipsec_id: `a_${id}`,
+      psk: 'k',
+      psk_metadata: { last_generated_on: '2026-11-27T00:20:00Z' },
+    };
+    const set = (result: unknown) => spec.validateResponse('set_psks', 200, { ...ok, result });
+    expect(set({ successfully_applied_psks: { [id]: applied }, unapplied_psks: { x: 'no' } })).toEqual([]);
+    const { ipsec_id: _ipsecId, ...noIpsecId } = applied;
+    expect(set({ successfully_applied_psks: { [id]: noIpsecId }, unapplied_psks: { x: 1 } })).toEqual([
+      `200 body /result/successfully_applied_psks/${id} must have required property 'ipsec_id'`,
+      '200 body /result/unapplied_psks/x must be string',
+    ]);
+    const tunnel = { id, name: 'n', cloudflare_endpoint: '203.0.113.1', interface_address: '10.0.0.0/31' };
+    const list = (bgp: unknown) =>
+      spec.validateResponse('list_tunnels', 200, { ...ok, result: { ipsec_tunnels: [{ ...tunnel, bgp }] } });
+    expect(list({ customer_asn: 64512, extra_prefixes: ['192.0.2.0/24', '2001:db8::/32'] })).toEqual([]);
+    expect(list({ customer_asn: 64512, extra_prefixes: ['192.0.2.0/33'] })).toEqual([
+      '200 body /result/ipsec_tunnels/0/bgp/extra_prefixes/0 must match format "cidr"',
+    ]);
+    expect(
+      spec.validateResponse('list_tunnels', 200, { ...ok, result: { ipsec_tunnels: [{ id }] } }),
+    ).toHaveLength(3);
+  });
+
+  it('checks a set_psks body and points at the missing member', () => {
+    const request = (body: string, query = '') =>
+      spec.validateRequest('set_psks', {
+        pathParams: { account_id: 'a' },
+        query: new URLSearchParams(query),
+        body,
+      });
+    expect(request('{"psks":[{"id":"t","psk":"k"}]}', 'validate_only=true')).toBeUndefined();
+    expect(request('{"psks":[{"id":"t"}]}')).toEqual({
+      where: 'body',
+      message: "/psks/0 must have required property 'psk'",
+      pointer: '/psks/0/psk',
+    });
+    expect(request('{"psks":[]}')).toMatchObject({ where: 'body', pointer: '/psks' });
+    expect(request('')).toEqual({ where: 'body', message: 'request body is required', pointer: '' });
+  });
+
+  it('checks declared header parameters, case-insensitively, and ignores the rest', () => {
+    const request = (headers: Record<string, string>) =>
+      spec.validateRequest('get_tunnel', {
+        pathParams: { account_id: 'a', ipsec_tunnel_id: 't' },
+        query: new URLSearchParams(),
+        headers,
+        body: '',
+      });
+    expect(request({ 'x-magic-new-hc-target': 'false', 'x-other': 'anything' })).toBeUndefined();
+    expect(request({ 'x-magic-new-hc-target': '1' })).toEqual({
+      where: 'header',
+      message: '/x-magic-new-hc-target must be boolean',
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import bundled from './generated/openapi.json' with { type: 'json' };
@@ -28,14 +29,22 @@ interface OpenApiDocument {
 
 /** Our operation names for the spec's operationIds; a renamed operation in spec/ fails start-up here. */
 const operationIds: Record<string, SimOperation> = {
-  'magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels': 'psk_generate',
+  'magic-ipsec-tunnels-list-ipsec-tunnels': 'list_tunnels',
   'magic-ipsec-tunnels-list-ipsec-tunnel-details': 'get_tunnel',
+  'magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels': 'psk_generate',
+  'magic-ipsec-tunnels-set-pre-shared-keys-for-ipsec-tunnels': 'set_psks',
 };
+
+/** The error envelope every 4XX/429/5XX response uses, also used for requests that match no operation. */
+const ERROR_SCHEMA = 'magic_api-response-common-failure';
+
+/** OpenAPI 3.1 schema keywords outside JSON Schema 2020-12; all are annotations, so Ajv only has to accept them. */
+const OPENAPI_KEYWORDS = ['example', 'discriminator', 'xml', 'externalDocs'];
 
 /** Where a request breaks the spec. */
 export interface RequestProblem {
   /** The part of the request at fault. */
-  where: 'path' | 'query' | 'body';
+  where: 'path' | 'query' | 'header' | 'body';
   /** What is wrong, without request values. */
   message: string;
   /** JSON Pointer into the body, for body problems. */
@@ -48,6 +57,8 @@ export interface SpecRequest {
   pathParams: Record<string, string>;
   /** The query string. */
   query: URLSearchParams;
+  /** Request headers (lower-case names); only the spec's header parameters are checked. */
+  headers?: Record<string, string | string[] | undefined>;
   /** Raw body; empty means no body. */
   body: string;
 }
@@ -83,6 +94,8 @@ interface CompiledOperation extends SpecOperation {
   pathParams: ValidateFunction;
   query: ValidateFunction;
   queryTypes: Map<string, unknown>;
+  headers: ValidateFunction;
+  headerTypes: Map<string, unknown>;
   body: ValidateFunction | undefined;
   bodyRequired: boolean;
   responses: Map<string, { body: ValidateFunction | undefined; headers: Map<string, ValidateFunction> }>;
@@ -98,15 +111,13 @@ export function specValidator(): SpecValidator {
 
 function compile(doc: OpenApiDocument): SpecValidator {
   // OpenAPI 3.1 schemas are JSON Schema 2020-12.
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strict: true,
-    // The spec's `allOf: [messages, { minItems: 1 }]` is valid 2020-12 but has no local `type`.
-    strictTypes: false,
-  });
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
   ajvFormats.default(ajv);
   // OpenAPI's `password` format is an annotation (mask it in UIs), not a constraint.
   ajv.addFormat('password', true);
+  // Cloudflare's tunnel schema uses `cidr` (BGP prefixes), which ajv-formats lacks.
+  ajv.addFormat('cidr', { type: 'string', validate: isCidr });
+  for (const keyword of OPENAPI_KEYWORDS) ajv.addKeyword(keyword);
   for (const keyword of extensionKeywords(doc)) ajv.addKeyword(keyword);
 
   const compiled: CompiledOperation[] = [];
@@ -129,8 +140,8 @@ function compile(doc: OpenApiDocument): SpecValidator {
       );
     }
   }
-  const errorResponse = doc.components.schemas.error_response;
-  if (!errorResponse) throw new Error('spec has no components.schemas.error_response');
+  const errorResponse = doc.components.schemas[ERROR_SCHEMA];
+  if (!errorResponse) throw new Error(`spec has no components.schemas.${ERROR_SCHEMA}`);
   const unroutedError = ajv.compile(errorResponse);
   const byName = new Map(compiled.map((op) => [op.operation, op]));
   const get = (name: SimOperation): CompiledOperation => {
@@ -148,6 +159,8 @@ function compile(doc: OpenApiDocument): SpecValidator {
         return { where: 'path', message: describe(op.pathParams.errors) };
       if (!op.query(typedQuery(op, request.query)))
         return { where: 'query', message: describe(op.query.errors) };
+      if (!op.headers(typedHeaders(op, request.headers ?? {})))
+        return { where: 'header', message: describe(op.headers.errors) };
       return validateBody(op, request.body);
     },
     validateResponse(name, status, body, headers = {}) {
@@ -182,15 +195,18 @@ function compileOperation(
   parameters: Parameter[],
   op: Operation,
 ): CompiledOperation {
+  // Header names are case-insensitive; Node hands them over in lower case, so the schemas use lower case too.
+  const nameOf = (p: Parameter): string => (p.in === 'header' ? p.name.toLowerCase() : p.name);
   const group = (where: string): Schema => {
     const own = parameters.filter((p) => p.in === where);
     return {
       type: 'object',
-      properties: Object.fromEntries(own.map((p) => [p.name, p.schema ?? {}])),
-      required: own.filter((p) => p.required).map((p) => p.name),
+      properties: Object.fromEntries(own.map((p) => [nameOf(p), p.schema ?? {}])),
+      required: own.filter((p) => p.required).map(nameOf),
     };
   };
-  const queryTypes = new Map(parameters.filter((p) => p.in === 'query').map((p) => [p.name, p.schema?.type]));
+  const types = (where: string) =>
+    new Map(parameters.filter((p) => p.in === where).map((p) => [nameOf(p), p.schema?.type]));
   const bodySchema = op.requestBody?.content?.['application/json']?.schema;
   const responses = new Map(
     Object.entries(op.responses ?? {}).map(([status, response]) => {
@@ -210,7 +226,9 @@ function compileOperation(
     segments: template.split('/').filter(Boolean),
     pathParams: ajv.compile(group('path')),
     query: ajv.compile(group('query')),
-    queryTypes,
+    queryTypes: types('query'),
+    headers: ajv.compile(group('header')),
+    headerTypes: types('header'),
     body: bodySchema ? ajv.compile(bodySchema) : undefined,
     bodyRequired: op.requestBody?.required === true,
     responses,
@@ -233,6 +251,20 @@ function typedQuery(op: CompiledOperation, query: URLSearchParams): Record<strin
   return typed;
 }
 
+/** The spec's header parameters as sent, typed like query values; other headers are not the spec's concern here. */
+function typedHeaders(
+  op: CompiledOperation,
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, unknown> {
+  const typed: Record<string, unknown> = {};
+  for (const [name, type] of op.headerTypes) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    typed[name] = type === 'boolean' && (value === 'true' || value === 'false') ? value === 'true' : value;
+  }
+  return typed;
+}
+
 function validateBody(op: CompiledOperation, raw: string): RequestProblem | undefined {
   if (raw.trim() === '') {
     return op.bodyRequired ? { where: 'body', message: 'request body is required', pointer: '' } : undefined;
@@ -246,13 +278,30 @@ function validateBody(op: CompiledOperation, raw: string): RequestProblem | unde
   }
   if (op.body(parsed)) return undefined;
   const first = op.body.errors?.[0];
-  const extra =
-    first?.keyword === 'additionalProperties' ? `/${String(first.params.additionalProperty)}` : '';
+  // Point at the missing or extra member itself, not at the object that holds it.
+  const member =
+    first?.keyword === 'additionalProperties'
+      ? first.params.additionalProperty
+      : first?.keyword === 'required'
+        ? first.params.missingProperty
+        : undefined;
+  const extra = member === undefined ? '' : `/${escapePointer(String(member))}`;
   return {
     where: 'body',
     message: describe(op.body.errors),
     pointer: `${first?.instancePath ?? ''}${extra}`,
   };
+}
+
+function escapePointer(token: string): string {
+  return token.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function isCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  if (prefix === undefined || rest.length || !/^\d{1,3}$/.test(prefix)) return false;
+  const version = isIP(address);
+  return version !== 0 && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 function describe(errors: ErrorObject[] | null | undefined): string {

@@ -19,9 +19,9 @@ export interface TunnelRecord {
   modifiedOn: string;
   /** Current PSK. */
   psk: string | undefined;
-  /** Time of the last PSK generation (ISO 8601). */
+  /** Time of the last PSK generation or set (ISO 8601). */
   lastGeneratedOn: string | undefined;
-  /** Persisted generations. */
+  /** Persisted generations and sets. */
   rotations: number;
 }
 
@@ -49,6 +49,11 @@ export class SimState {
     return this.#accounts.get(accountId)?.get(tunnelId);
   }
 
+  /** The account's live tunnel records in the order they were configured; empty for an unknown account. */
+  tunnels(accountId: string): TunnelRecord[] {
+    return [...(this.#accounts.get(accountId)?.values() ?? [])];
+  }
+
   /** A copy of a tunnel's state, safe to hand out. */
   snapshot(accountId: string, tunnelId: string): SimTunnelState | undefined {
     const tunnel = this.find(accountId, tunnelId);
@@ -57,10 +62,15 @@ export class SimState {
     return { id, name, psk, lastGeneratedOn, rotations };
   }
 
-  /** Replace the tunnel's PSK, as a persisted `psk_generate` does. */
+  /** Replace the tunnel's PSK with a fresh one, as a persisted `psk_generate` does. */
   rotate(tunnel: TunnelRecord, now: Date): void {
+    this.setPsk(tunnel, generatePsk(), now);
+  }
+
+  /** Replace the tunnel's PSK with the given one, as a persisted `set_psks` does. */
+  setPsk(tunnel: TunnelRecord, psk: string, now: Date): void {
     const at = isoSeconds(now);
-    tunnel.psk = generatePsk();
+    tunnel.psk = psk;
     tunnel.lastGeneratedOn = at;
     tunnel.modifiedOn = at;
     tunnel.rotations += 1;
@@ -72,9 +82,10 @@ function toRecord(init: SimTunnelInit, index: number, startedOn: string): Tunnel
     id: init.id,
     name: init.name,
     description: init.description,
-    // TEST-NET-3 and a private /31, so a demo never points anywhere real.
+    // TEST-NET-3 and a private /31, so a demo never points anywhere real; /31s stay distinct in large accounts.
     cloudflareEndpoint: init.cloudflareEndpoint ?? `203.0.113.${(index % 250) + 1}`,
-    interfaceAddress: init.interfaceAddress ?? `10.212.0.${(index % 127) * 2}/31`,
+    interfaceAddress:
+      init.interfaceAddress ?? `10.212.${Math.floor(index / 128) % 256}.${(index % 128) * 2}/31`,
     createdOn: startedOn,
     modifiedOn: init.lastGeneratedOn ?? startedOn,
     psk: undefined,

@@ -1,5 +1,5 @@
 /** The Cloudflare operations the simulator serves, named after what they do. */
-export type SimOperation = 'psk_generate' | 'get_tunnel';
+export type SimOperation = 'psk_generate' | 'get_tunnel' | 'list_tunnels' | 'set_psks';
 
 /** A tunnel the simulator starts with. */
 export interface SimTunnelInit {
@@ -7,7 +7,7 @@ export interface SimTunnelInit {
   id: string;
   /** Tunnel name, unique in the account. */
   name: string;
-  /** Optional description returned by `get_tunnel`. */
+  /** Optional description returned by `get_tunnel` and `list_tunnels`. */
   description?: string;
   /** ISO 8601 time of a PSK generated before the simulator started; absent means never generated. */
   lastGeneratedOn?: string;
@@ -47,11 +47,11 @@ export interface SimulatorOptions {
   latencyMs?: number;
 }
 
-/** Narrows a request by operation and, for `psk_generate` only, by `validate_only`. */
+/** Narrows a request by operation and, for the persisting operations only, by `validate_only`. */
 export interface SimRequestFilter {
   /** Only requests routed to this operation. */
   operation?: SimOperation;
-  /** Only `psk_generate` requests with this `validate_only` value (never matches `get_tunnel`). */
+  /** Only `psk_generate` and `set_psks` requests with this `validate_only` value (never matches a read). */
   validateOnly?: boolean;
 }
 
@@ -65,9 +65,9 @@ export interface RecordedRequest {
   operation: SimOperation | undefined;
   /** Percent-decoded account id from the path, when routed. */
   accountId?: string;
-  /** Percent-decoded tunnel id from the path, when routed. */
+  /** Percent-decoded tunnel id from the path, when routed (absent for `list_tunnels` and `set_psks`). */
   tunnelId?: string;
-  /** Whether `validate_only=true` was sent (always false for `get_tunnel`). */
+  /** Whether `validate_only=true` was sent (always false for `get_tunnel` and `list_tunnels`). */
   validateOnly: boolean;
   /** Query parameters (first value of each name). */
   query: Record<string, string>;
@@ -77,7 +77,7 @@ export interface RecordedRequest {
   body: string;
   /** Status sent; undefined when no answer was sent (socket reset, or the client left first). */
   status: number | undefined;
-  /** Whether this request replaced the tunnel's PSK. */
+  /** Whether this request replaced a tunnel's PSK (for `set_psks`: at least one). */
   persisted: boolean;
   /** When it arrived (`Date.now()`), to tell requests sent together from requests sent one after another. */
   receivedAt: number;
@@ -85,33 +85,38 @@ export interface RecordedRequest {
 
 /** Which requests a fault applies to, and how many it consumes. */
 export interface SimFaultBase {
-  /** Requests this fault applies to; default every request that reaches an operation. */
+  /** Requests this fault applies to; default every request that reaches an operation (`unapply`: every `set_psks`). */
   match?: SimRequestFilter;
   /** How many matching requests consume this fault; default 1. */
   times?: number;
 }
 
 /**
- * A misbehaviour to inject. `persist` decides whether the rotation is applied before the fault acts (it only
- * matters for `psk_generate` with `validate_only=false`):
- * - `delay`: wait `ms`, then answer normally. persist (default true) rotates before waiting; false rotates after
+ * A misbehaviour to inject. `persist` decides whether the change (a generated key, or the keys of `set_psks`) is
+ * stored before the fault acts; it only matters for `psk_generate` and `set_psks` with `validate_only=false`:
+ * - `delay`: wait `ms`, then answer normally. persist (default true) stores before waiting; false stores after
  *   the wait, and only if the client is still connected.
- * - `status`: answer with this 4xx/5xx status and a Cloudflare error envelope (optional `Retry-After`);
+ * - `status`: answer with this 4xx/5xx status and a Cloudflare error envelope (optional `Retry-After`; `message`
+ *   replaces the error message, e.g. to quote what the client sent);
  *   persist defaults to false.
  * - `reset`: destroy the socket (TCP RST) without an answer; persist defaults to true ("reset after persisting").
  * - `truncate`: send 200 headers with the full Content-Length and part of the body, then destroy; persist
  *   defaults to true.
- * - `omit-psk`: answer 200 with a result lacking `psk` (on `get_tunnel`: lacking `psk_metadata`); persisted.
+ * - `omit-psk`: answer 200 without the keys: `result.psk` on `psk_generate`, each applied entry's `psk` on
+ *   `set_psks`, `psk_metadata` on `get_tunnel` and on every tunnel of `list_tunnels`; persisted.
  * - `invalid-json`: answer 200 with a body that is not JSON; persisted.
+ * - `unapply` (`set_psks` only): the listed tunnels go to `unapplied_psks` with `reason` (default "PSK could not
+ *   be applied") and keep their keys; the request's other tunnels are applied as usual. A partial failure.
  */
 export type SimFault = SimFaultBase &
   (
     | { type: 'delay'; ms: number; persist?: boolean }
-    | { type: 'status'; status: number; persist?: boolean; retryAfterSeconds?: number }
+    | { type: 'status'; status: number; persist?: boolean; retryAfterSeconds?: number; message?: string }
     | { type: 'reset'; persist?: boolean }
     | { type: 'truncate'; persist?: boolean }
     | { type: 'omit-psk' }
     | { type: 'invalid-json' }
+    | { type: 'unapply'; tunnels: string[]; reason?: string }
   );
 
 /** A snapshot of one tunnel's state. */
@@ -120,11 +125,11 @@ export interface SimTunnelState {
   id: string;
   /** Tunnel name. */
   name: string;
-  /** The current PSK; undefined until one is generated through the simulator. */
+  /** The current PSK; undefined until one is generated or set through the simulator. */
   psk: string | undefined;
-  /** ISO 8601 time of the last generation, at second precision. */
+  /** ISO 8601 time of the last generation or set, at second precision. */
   lastGeneratedOn: string | undefined;
-  /** How many PSKs the simulator generated and persisted for this tunnel. */
+  /** How many PSKs the simulator generated or set, and persisted, for this tunnel. */
   rotations: number;
 }
 

@@ -26,9 +26,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** The account's tunnel collection URL on the simulator. */
+export function tunnelsUrl(sim: Simulator, options: CallOptions = {}): string {
+  return `${sim.url}/accounts/${options.accountId ?? DEMO_ACCOUNT_ID}/magic/ipsec_tunnels`;
+}
+
 /** The tunnel's URL on the simulator. */
 export function tunnelUrl(sim: Simulator, options: CallOptions = {}): string {
-  return `${sim.url}/accounts/${options.accountId ?? DEMO_ACCOUNT_ID}/magic/ipsec_tunnels/${options.tunnelId ?? DEMO_TUNNEL_ID}`;
+  return `${tunnelsUrl(sim, options)}/${options.tunnelId ?? DEMO_TUNNEL_ID}`;
 }
 
 /** POST psk_generate the way the documented client does. */
@@ -48,6 +53,27 @@ export function getTunnel(sim: Simulator, options: CallOptions = {}): Promise<Re
   return fetch(tunnelUrl(sim, options), { headers: options.headers ?? authHeaders });
 }
 
+/** GET the account's tunnels. */
+export function listTunnels(sim: Simulator, options: CallOptions = {}): Promise<Response> {
+  return fetch(tunnelsUrl(sim, options), { headers: options.headers ?? authHeaders });
+}
+
+/** POST set_psks with these entries (`options.body` replaces the body built from them). */
+export function setPsks(
+  sim: Simulator,
+  psks: { id: string; psk: string }[],
+  options: CallOptions = {},
+): Promise<Response> {
+  const query = options.query === undefined ? '' : `?${options.query}`;
+  const body = options.body === undefined ? JSON.stringify({ psks }) : options.body;
+  return fetch(`${tunnelsUrl(sim, options)}/psk${query}`, {
+    method: 'POST',
+    headers: options.headers ?? authHeaders,
+    ...(body === null ? {} : { body }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
 /** The parsed Cloudflare envelope of a response. */
 export interface Envelope {
   /** Whether the call succeeded. */
@@ -56,12 +82,27 @@ export interface Envelope {
   errors: { code: number; message: string; source?: { pointer?: string } }[];
   /** Messages. */
   messages: unknown[];
-  /** The result; for psk_generate and get_tunnel, an object. */
+  /** The result; an object for every operation. */
   result: Record<string, unknown> & {
     psk?: string;
     psk_metadata?: { last_generated_on?: string };
     ipsec_tunnel?: Record<string, unknown>;
+    ipsec_tunnels?: Record<string, unknown>[];
+    successfully_applied_psks?: Record<string, AppliedPsk>;
+    unapplied_psks?: Record<string, string>;
   };
+}
+
+/** One entry of `set_psks`'s `successfully_applied_psks`. */
+export interface AppliedPsk {
+  /** Tunnel id. */
+  ipsec_tunnel_id: string;
+  /** IKE identifier. */
+  ipsec_id: string;
+  /** The key as applied. */
+  psk?: string;
+  /** When it was applied. */
+  psk_metadata: { last_generated_on?: string };
 }
 
 /** Read a response's JSON envelope. */
