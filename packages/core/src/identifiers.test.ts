@@ -9,8 +9,8 @@ import { ACCOUNT, fakeFetch, ok, TUNNEL } from './test-support/fake-fetch.js';
 const spec = parse(readFileSync(new URL('../../../spec/openapi.yaml', import.meta.url), 'utf8'));
 
 it('the identifier limit mirrors the spec', () => {
-  expect(spec.components.schemas.identifier.maxLength).toBe(IDENTIFIER_MAX_LENGTH);
-  expect(spec.components.schemas.identifier.minLength).toBe(1);
+  expect(spec.components.schemas.magic_identifier.maxLength).toBe(IDENTIFIER_MAX_LENGTH);
+  expect(spec.components.schemas.magic_identifier.minLength).toBe(1);
 });
 
 const rejected: [string, unknown][] = [

@@ -2,14 +2,8 @@ export {
   createPskClient,
   DEFAULT_BASE_URL,
   DEFAULT_TIMEOUT_MS,
-  type GenerateIpsecPskInput,
-  type GetIpsecTunnelInput,
-  type IpsecTunnel,
-  type IpsecTunnelDetails,
   type PskClient,
   type PskClientOptions,
-  type PskGenerated,
-  type PskValidated,
 } from './client.js';
 export type { CredentialInput, Credentials } from './credentials.js';
 export { ENV, fromEnv } from './env.js';
@@ -23,6 +17,22 @@ export {
 } from './errors.js';
 export type { components, operations, paths } from './generated/openapi.js';
 export { assertIdentifier, IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier } from './identifiers.js';
+export type { GenerateIpsecPskInput, PskGenerated, PskValidated } from './ops/generate-psk.js';
+export {
+  type PskApplied,
+  type PsksSet,
+  type PskToSet,
+  type PskUnapplied,
+  SET_PSKS_UNKNOWN_ADVICE,
+  type SetIpsecPsksInput,
+} from './ops/set-psks.js';
+export type {
+  GetIpsecTunnelInput,
+  IpsecTunnel,
+  IpsecTunnelDetails,
+  ListIpsecTunnelsInput,
+} from './ops/tunnels.js';
+export { generatePsk } from './psk.js';
 export type { RetryOptions, Sleep } from './retry.js';
 export { Secret } from './secret.js';
 export { OUTCOME_UNKNOWN_ADVICE } from './transport.js';

@@ -37,6 +37,8 @@ export interface AttemptContext {
   timeoutMs: number;
   /** Whether this request persists something: then any doubt about delivery makes the outcome unknown. */
   persisting: boolean;
+  /** What an unknown outcome means for this operation and how to settle it; default `OUTCOME_UNKNOWN_ADVICE`. */
+  unknownAdvice?: string | undefined;
   /** Secrets to scrub from anything we keep of a lower-level failure. */
   secrets: readonly (string | undefined)[];
 }
@@ -54,7 +56,9 @@ function transportFailure(
 ): PskError {
   const outcome: PskOutcome = context.persisting && sent ? 'unknown' : 'not_executed';
   const tail =
-    outcome === 'unknown' ? ` Outcome unknown. ${OUTCOME_UNKNOWN_ADVICE}` : ' Nothing was changed.';
+    outcome === 'unknown'
+      ? ` Outcome unknown. ${context.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}`
+      : ' Nothing was changed.';
   return new PskError(`${what}.${tail}`, {
     code,
     outcome,

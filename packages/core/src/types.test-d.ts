@@ -1,7 +1,8 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { PskClient, PskGenerated, PskValidated } from './client.js';
+import type { PskClient } from './client.js';
 import type { PskErrorCode } from './errors.js';
 import type { operations, paths } from './generated/openapi.js';
+import type { PskGenerated, PskValidated } from './ops/generate-psk.js';
 import type { Secret } from './secret.js';
 
 type GenerateOperation = operations['magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels'];
@@ -26,11 +27,23 @@ describe('generated operation types', () => {
     expectTypeOf<ErrorBody['result']>().toEqualTypeOf<null>();
   });
 
-  it('has both paths', () => {
+  it('has the four paths', () => {
     expectTypeOf<keyof paths>().toEqualTypeOf<
+      | '/accounts/{account_id}/magic/ipsec_tunnels'
+      | '/accounts/{account_id}/magic/ipsec_tunnels/psk'
       | '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate'
       | '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}'
     >();
+  });
+
+  it('declares validate_only on Set PSKs, and the keys it takes', () => {
+    type SetOperation = operations['magic-ipsec-tunnels-set-pre-shared-keys-for-ipsec-tunnels'];
+    expectTypeOf<NonNullable<SetOperation['parameters']['query']>>().toEqualTypeOf<{
+      validate_only?: boolean;
+    }>();
+    expectTypeOf<
+      NonNullable<SetOperation['requestBody']>['content']['application/json']['psks'][number]
+    >().toEqualTypeOf<{ id: string; psk: string }>();
   });
 });
 

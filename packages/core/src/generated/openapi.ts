@@ -4,25 +4,40 @@
  */
 
 export interface paths {
-    "/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate": {
+    "/accounts/{account_id}/magic/ipsec_tunnels": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description Account identifier. */
-                account_id: components["parameters"]["account_id"];
-                /** @description IPsec tunnel identifier. */
-                ipsec_tunnel_id: components["parameters"]["ipsec_tunnel_id"];
-            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List IPsec tunnels
+         * @description Lists the IPsec tunnels of an account. Each tunnel's `psk_metadata.last_generated_on` tells how old its pre-shared key is.
+         */
+        get: operations["magic-ipsec-tunnels-list-ipsec-tunnels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{account_id}/magic/ipsec_tunnels/psk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Generate Pre-Shared Key (PSK) for IPsec tunnels
-         * @description Generates a Pre-Shared Key for a specific IPsec tunnel used in the IKE session. Use `?validate_only=true` to only run validation without persisting changes. After a PSK is generated, the PSK is immediately persisted to Cloudflare's edge and cannot be retrieved later: the response is the only copy of the key. There is no idempotency key, so a client must not resend this request after it may have been received.
+         * Set Pre-Shared Keys (PSK) for IPsec tunnels
+         * @description Sets Pre-Shared Keys for several IPsec tunnels of an account, keys the caller provides. Use `?validate_only=true` to only run validation without persisting changes. The keys are persisted to Cloudflare's edge at once and cannot be read back. Because the caller knows each key before sending, it can store them first and repeat the same request after an unknown outcome without losing a key. Per tunnel, the result says whether the key was applied, or why not.
          */
-        post: operations["magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels"];
+        post: operations["magic-ipsec-tunnels-set-pre-shared-keys-for-ipsec-tunnels"];
         delete?: never;
         options?: never;
         head?: never;
@@ -33,12 +48,7 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description Account identifier. */
-                account_id: components["parameters"]["account_id"];
-                /** @description IPsec tunnel identifier. */
-                ipsec_tunnel_id: components["parameters"]["ipsec_tunnel_id"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -54,97 +64,355 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate Pre-Shared Key (PSK) for IPsec tunnels
+         * @description Generates a Pre-Shared Key for a specific IPsec tunnel used in the IKE session. Use `?validate_only=true` to only run validation without persisting changes. After a PSK is generated, the PSK is immediately persisted to Cloudflare's edge and cannot be retrieved later: the response is the only copy of the key. There is no idempotency key, so a client must not resend this request after it may have been received.
+         */
+        post: operations["magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * @description When `true`, the tunnel can use a null-cipher (`ENCR_NULL`) in the ESP tunnel (Phase 2).
+         * @example true
+         */
+        magic_allow_null_cipher: boolean;
+        "magic_api-response-common-failure": {
+            /**
+             * @example [
+             *       {
+             *         "code": 7003,
+             *         "message": "No route for the URI"
+             *       }
+             *     ]
+             */
+            errors: components["schemas"]["magic_messages"];
+            /** @example [] */
+            messages: components["schemas"]["magic_messages"];
+            result: null;
+            /**
+             * @description Whether the API call was successful
+             * @example false
+             * @enum {boolean}
+             */
+            success: false;
+        };
+        /**
+         * @description True if automatic stateful return routing should be enabled for a tunnel, false otherwise. Requires the `coupler_integration` account flag to be enabled; requests setting this to `true` without that flag will be rejected.
+         * @default false
+         * @example true
+         */
+        magic_automatic_return_routing: boolean;
+        magic_bgp_config: {
+            /**
+             * Format: int32
+             * @description ASN used on the customer end of the BGP session
+             */
+            customer_asn: number;
+            /**
+             * @description ID of the BGP filter profile applied to routes advertised to the customer.
+             * @example a1b2c3d4e5f647890a1b2c3d4e5f6789
+             */
+            export_filter_id?: string;
+            /** @description Prefixes in this list will be advertised to the customer device, in addition to the routes in the Magic routing table. */
+            extra_prefixes?: string[];
+            /**
+             * @description ID of the BGP filter profile applied to routes received from the customer.
+             * @example a1b2c3d4e5f647890a1b2c3d4e5f6789
+             */
+            import_filter_id?: string;
+            /**
+             * @description MD5 key to use for session authentication.
+             *
+             *     Note that *this is not a security measure*. MD5 is not a valid security mechanism, and the
+             *     key is not treated as a secret value. This is *only* supported for preventing
+             *     misconfiguration, not for defending against malicious attacks.
+             *
+             *     The MD5 key, if set, must be of non-zero length and consist only of the following types of
+             *     character:
+             *
+             *     * ASCII alphanumerics: `[a-zA-Z0-9]`
+             *     * Special characters in the set `'!@#$%^&*()+[]{}<>/.,;:_-~`= \|`
+             *
+             *     In other words, MD5 keys may contain any printable ASCII character aside from newline (0x0A),
+             *     quotation mark (`"`), vertical tab (0x0B), carriage return (0x0D), tab (0x09), form feed
+             *     (0x0C), and the question mark (`?`). Requests specifying an MD5 key with one or more of
+             *     these disallowed characters will be rejected.
+             */
+            md5_key?: string;
+        };
+        magic_bgp_status_with_state: {
+            bgp_state?: string;
+            /** Format: ipv4 */
+            cf_speaker_ip?: string;
+            cf_speaker_port?: number;
+            /** Format: ipv4 */
+            customer_speaker_ip?: string;
+            customer_speaker_port?: number;
+            /** @enum {string} */
+            state: "BGP_DOWN" | "BGP_UP" | "BGP_ESTABLISHING";
+            tcp_established: boolean;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description The IP address assigned to the Cloudflare side of the IPsec tunnel.
+         * @example 203.0.113.1
+         */
+        magic_cloudflare_ipsec_endpoint: string;
+        /**
+         * @description An optional description forthe IPsec tunnel.
+         * @example Tunnel for ISP X
+         */
+        "magic_components-schemas-description": string;
+        magic_custom_remote_identities: {
+            /**
+             * @description A custom IKE ID of type FQDN that may be used to identity the IPsec tunnel. The
+             *     generated IKE IDs can still be used even if this custom value is specified.
+             *
+             *     Must be of the form `<custom label>.<account ID>.custom.ipsec.cloudflare.com`.
+             *
+             *     This custom ID does not need to be unique. Two IPsec tunnels may have the same custom
+             *     fqdn_id. However, if another IPsec tunnel has the same value then the two tunnels
+             *     cannot have the same cloudflare_endpoint.
+             */
+            fqdn_id?: string;
+        };
+        /**
+         * @description The IP address assigned to the customer side of the IPsec tunnel. Not required, but must be set for proactive traceroutes to work.
+         * @example 203.0.113.1
+         */
+        magic_customer_ipsec_endpoint: string;
+        /** @description The destination address in a request type health check. After the healthcheck is decapsulated at the customer end of the tunnel, the ICMP echo will be forwarded to this address. This field defaults to `customer_gre_endpoint address`. This field is ignored for bidirectional healthchecks as the interface_address (not assigned to the Cloudflare side of the tunnel) is used as the target. */
+        magic_health_check_target: {
+            /**
+             * @description The effective health check target. If 'saved' is empty, then this field will be populated with the calculated default value on GET requests. Ignored in POST, PUT, and PATCH requests.
+             * @example 203.0.113.1
+             */
+            readonly effective?: string;
+            /**
+             * @description The saved health check target. Setting the value to the empty string indicates that the calculated default value will be used.
+             * @example 203.0.113.1
+             */
+            saved?: string;
+        };
+        /**
+         * @description The type of healthcheck to run, reply or request. The default value is `reply`.
+         * @default reply
+         * @example request
+         * @enum {string}
+         */
+        magic_health_check_type: "reply" | "request";
+        /**
          * @description Identifier
          * @example 023e105f4ecef8ad9ca31a8372d0c353
          */
-        identifier: string;
-        /** @description No fields. */
-        empty_body: Record<string, never>;
+        magic_identifier: string;
+        /**
+         * @description A 31-bit prefix (/31 in CIDR notation) supporting two hosts, one for each side of the tunnel. Select the subnet from the following private IP space: 10.0.0.0–10.255.255.255, 172.16.0.0–172.31.255.255, 192.168.0.0–192.168.255.255.
+         * @example 192.0.2.0/31
+         */
+        magic_interface_address: string;
+        /**
+         * @description A 127 bit IPV6 prefix from within the virtual_subnet6 prefix space with the address being the first IP of the subnet and not same as the address of virtual_subnet6. Eg if virtual_subnet6 is 2606:54c1:7:0:a9fe:12d2::/127 , interface_address6 could be 2606:54c1:7:0:a9fe:12d2:1:200/127
+         * @example 2606:54c1:7:0:a9fe:12d2:1:200/127
+         */
+        magic_interface_address6: string;
+        "magic_ipsec-tunnel": {
+            allow_null_cipher?: components["schemas"]["magic_allow_null_cipher"];
+            automatic_return_routing?: components["schemas"]["magic_automatic_return_routing"];
+            bgp?: components["schemas"]["magic_bgp_config"];
+            bgp_status?: components["schemas"]["magic_bgp_status_with_state"];
+            cloudflare_endpoint: components["schemas"]["magic_cloudflare_ipsec_endpoint"];
+            readonly created_on?: components["schemas"]["magic_schemas-created_on"];
+            custom_remote_identities?: components["schemas"]["magic_custom_remote_identities"];
+            customer_endpoint?: components["schemas"]["magic_customer_ipsec_endpoint"];
+            description?: components["schemas"]["magic_components-schemas-description"];
+            health_check?: components["schemas"]["magic_tunnel_health_check"];
+            id: components["schemas"]["magic_schemas-identifier"];
+            interface_address: components["schemas"]["magic_interface_address"];
+            interface_address6?: components["schemas"]["magic_interface_address6"];
+            readonly modified_on?: components["schemas"]["magic_schemas-modified_on"];
+            name: components["schemas"]["magic_ipsec_tunnel_name"];
+            psk_metadata?: components["schemas"]["magic_psk_metadata"];
+            replay_protection?: components["schemas"]["magic_replay_protection"];
+        };
+        /** @description A successfully applied PSK for an IPsec tunnel. */
+        magic_ipsec_tunnel_applied_psk: {
+            /**
+             * @description The IKE identifier used for this tunnel on the Cloudflare edge.
+             * @example 12345_abc123def4567890abcdef1234567890
+             */
+            ipsec_id: string;
+            ipsec_tunnel_id: components["schemas"]["magic_identifier"];
+            psk: components["schemas"]["magic_psk"];
+            psk_metadata: components["schemas"]["magic_psk_metadata"];
+        };
+        /**
+         * @description The name of the IPsec tunnel. The name cannot share a name with other tunnels.
+         * @example IPsec_1
+         */
+        magic_ipsec_tunnel_name: string;
+        /** @description A PSK entry for a specific IPsec tunnel. */
+        magic_ipsec_tunnel_psk_entry: {
+            /** @description The ID of the IPsec tunnel. */
+            id: components["schemas"]["magic_identifier"];
+            psk: components["schemas"]["magic_psk"];
+        };
+        /** @description Request body for setting PSKs for multiple IPsec tunnels. */
+        magic_ipsec_tunnels_psk_request: {
+            /** @description List of tunnel ID and PSK pairs. */
+            psks: components["schemas"]["magic_ipsec_tunnel_psk_entry"][];
+        };
+        magic_ipsec_tunnels_psk_response: {
+            errors: components["schemas"]["magic_messages"];
+            messages: components["schemas"]["magic_messages"];
+            result: {
+                /** @description Map of tunnel IDs to successfully applied PSK details. */
+                successfully_applied_psks?: {
+                    [key: string]: components["schemas"]["magic_ipsec_tunnel_applied_psk"];
+                };
+                /** @description Map of tunnel IDs to failure reasons for PSKs that could not be applied. */
+                unapplied_psks?: {
+                    [key: string]: string;
+                };
+            };
+            /**
+             * @description Whether the API call was successful
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+        };
+        /** @example [] */
+        magic_messages: components["schemas"]["response_info"][];
         /**
          * Format: password
-         * @description A randomly generated string for use in the IPsec tunnel. Secret; it cannot be read again later.
+         * @description A randomly generated or provided string for use in the IPsec tunnel.
          * @example O3bwKSjnaoCxDoUxjcq4Rk8ZKkezQUiy
          */
-        psk: string;
+        magic_psk: string;
+        magic_psk_generation_response: {
+            errors: components["schemas"]["magic_messages"];
+            messages: components["schemas"]["magic_messages"];
+            result: {
+                ipsec_tunnel_id: components["schemas"]["magic_identifier"];
+                psk: components["schemas"]["magic_psk"];
+                psk_metadata?: components["schemas"]["magic_psk_metadata"];
+            };
+            /**
+             * @description Whether the API call was successful
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+        };
+        /** @description The PSK metadata that includes when the PSK was generated. */
+        magic_psk_metadata: {
+            /** @description The date and time the PSK was last generated. */
+            last_generated_on?: components["schemas"]["magic_schemas-modified_on"];
+        };
+        /**
+         * @description If `true`, then IPsec replay protection will be supported in the Cloudflare-to-customer direction.
+         * @default false
+         * @example false
+         */
+        magic_replay_protection: boolean;
         /**
          * Format: date-time
+         * @description The date and time the tunnel was created.
+         * @example 2017-06-14T00:00:00Z
+         */
+        "magic_schemas-created_on": string;
+        /**
+         * @description Identifier
+         * @example c4a7362d577a6c3019a474fd6f485821
+         */
+        "magic_schemas-identifier": string;
+        /**
+         * Format: date-time
+         * @description The date and time the tunnel was last modified.
          * @example 2017-06-14T05:20:00Z
          */
-        date_time: string;
-        /** @description The PSK metadata that includes when the PSK was generated. */
-        psk_metadata: {
-            /** @description The date and time the PSK was last generated. */
-            last_generated_on?: components["schemas"]["date_time"];
+        "magic_schemas-modified_on": string;
+        "magic_schemas-tunnel_single_response": {
+            errors: components["schemas"]["magic_messages"];
+            messages: components["schemas"]["magic_messages"];
+            result: {
+                ipsec_tunnel: components["schemas"]["magic_ipsec-tunnel"];
+            };
+            /**
+             * @description Whether the API call was successful
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+        };
+        "magic_schemas-tunnels_collection_response": {
+            errors: components["schemas"]["magic_messages"];
+            messages: components["schemas"]["magic_messages"];
+            result: {
+                ipsec_tunnels: components["schemas"]["magic_ipsec-tunnel"][];
+            };
+            /**
+             * @description Whether the API call was successful
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+        };
+        magic_tunnel_health_check: {
+            /**
+             * @description The direction of the flow of the healthcheck. Either unidirectional, where the probe comes to you via the tunnel and the result comes back to Cloudflare via the open Internet, or bidirectional where both the probe and result come and go via the tunnel.
+             * @default unidirectional
+             * @example bidirectional
+             * @enum {string}
+             */
+            direction: "unidirectional" | "bidirectional";
+            /**
+             * @description Determines whether to run healthchecks for a tunnel.
+             * @default true
+             * @example true
+             */
+            enabled: boolean;
+            rate?: components["schemas"]["unnamed_schema_ref_eebdc868ce7f7ae92e23438caa84e7b5"];
+            /** @description The destination address in a request type health check. After the healthcheck is decapsulated at the customer end of the tunnel, the ICMP echo will be forwarded to this address. This field defaults to `customer_gre_endpoint address`. This field is ignored for bidirectional healthchecks as the interface_address (not assigned to the Cloudflare side of the tunnel) is used as the target. Must be in object form if the x-magic-new-hc-target header is set to true and string form if x-magic-new-hc-target is absent or set to false. */
+            target?: components["schemas"]["magic_health_check_target"] | string;
+            type?: components["schemas"]["magic_health_check_type"];
         };
         response_info: {
             code: number;
-            message: string;
             documentation_url?: string;
+            message: string;
             source?: {
                 pointer?: string;
             };
         };
-        messages: components["schemas"]["response_info"][];
-        psk_generation_result: {
-            ipsec_tunnel_id: components["schemas"]["identifier"];
-            psk: components["schemas"]["psk"];
-            psk_metadata?: components["schemas"]["psk_metadata"];
-        };
-        psk_generation_response: {
-            errors: components["schemas"]["messages"];
-            messages: components["schemas"]["messages"];
-            result: components["schemas"]["psk_generation_result"];
-            /**
-             * @description Whether the API call was successful.
-             * @constant
-             */
-            success: true;
-        };
-        ipsec_tunnel: {
-            id: components["schemas"]["identifier"];
-            /** @description The name of the IPsec tunnel, unique in the account. */
-            name: string;
-            /** @description An optional description of the IPsec tunnel. */
-            description?: string;
-            /** @description The IP address assigned to the Cloudflare side of the IPsec tunnel. */
-            cloudflare_endpoint: string;
-            /** @description The IP address assigned to the customer side of the IPsec tunnel. */
-            customer_endpoint?: string;
-            /** @description A 31-bit prefix (/31) supporting two hosts, one for each side of the tunnel. */
-            interface_address: string;
-            /** @description The date and time the tunnel was created. */
-            created_on?: components["schemas"]["date_time"];
-            /** @description The date and time the tunnel was last modified. */
-            modified_on?: components["schemas"]["date_time"];
-            psk_metadata?: components["schemas"]["psk_metadata"];
-        };
-        tunnel_single_response: {
-            errors: components["schemas"]["messages"];
-            messages: components["schemas"]["messages"];
-            result: {
-                ipsec_tunnel: components["schemas"]["ipsec_tunnel"];
-            };
-            /**
-             * @description Whether the API call was successful.
-             * @constant
-             */
-            success: true;
-        };
-        error_response: {
-            errors: components["schemas"]["messages"] & unknown;
-            messages: components["schemas"]["messages"];
-            result: null;
-            /**
-             * @description Whether the API call was successful.
-             * @constant
-             */
-            success: false;
-        };
+        /**
+         * @description How frequent the health check is run. The default value is `mid`.
+         * @default mid
+         * @example low
+         * @enum {string}
+         */
+        unnamed_schema_ref_eebdc868ce7f7ae92e23438caa84e7b5: "low" | "mid" | "high";
+        /** @description No fields. */
+        empty_body: Record<string, never>;
     };
     responses: {
         /** @description Too many requests; nothing was done. Retry after the number of seconds in `Retry-After`. */
@@ -155,7 +423,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["error_response"];
+                "application/json": components["schemas"]["magic_api-response-common-failure"];
             };
         };
         /** @description The request was refused; nothing was done. */
@@ -164,31 +432,123 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["error_response"];
+                "application/json": components["schemas"]["magic_api-response-common-failure"];
             };
         };
-        /** @description The server failed. For the persisting PSK call the outcome is unknown: the key may already be replaced. */
+        /** @description The server failed. For a call that persists a key, the outcome is unknown: the key may already be replaced. */
         server_error: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["error_response"];
+                "application/json": components["schemas"]["magic_api-response-common-failure"];
             };
         };
     };
-    parameters: {
-        /** @description Account identifier. */
-        account_id: components["schemas"]["identifier"];
-        /** @description IPsec tunnel identifier. */
-        ipsec_tunnel_id: components["schemas"]["identifier"];
-    };
+    parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    "magic-ipsec-tunnels-list-ipsec-tunnels": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If true, the health check target in the response body will be presented using the new object format. Defaults to false. */
+                "x-magic-new-hc-target"?: boolean;
+            };
+            path: {
+                account_id: components["schemas"]["magic_identifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List IPsec tunnels response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["magic_schemas-tunnels_collection_response"];
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            "4XX": components["responses"]["client_error"];
+            "5XX": components["responses"]["server_error"];
+        };
+    };
+    "magic-ipsec-tunnels-set-pre-shared-keys-for-ipsec-tunnels": {
+        parameters: {
+            query?: {
+                /** @description If `true`, only run validation without persisting changes. */
+                validate_only?: boolean;
+            };
+            header?: never;
+            path: {
+                account_id: components["schemas"]["magic_identifier"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["magic_ipsec_tunnels_psk_request"];
+            };
+        };
+        responses: {
+            /** @description Set Pre-Shared Keys (PSK) for IPsec tunnels response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["magic_ipsec_tunnels_psk_response"];
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            /** @description Set Pre-Shared Keys (PSK) for IPsec tunnels response failure */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["magic_api-response-common-failure"];
+                };
+            };
+            "5XX": components["responses"]["server_error"];
+        };
+    };
+    "magic-ipsec-tunnels-list-ipsec-tunnel-details": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If true, the health check target in the response body will be presented using the new object format. Defaults to false. */
+                "x-magic-new-hc-target"?: boolean;
+            };
+            path: {
+                ipsec_tunnel_id: components["schemas"]["magic_identifier"];
+                account_id: components["schemas"]["magic_identifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List IPsec tunnel details response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["magic_schemas-tunnel_single_response"];
+                };
+            };
+            429: components["responses"]["rate_limited"];
+            "4XX": components["responses"]["client_error"];
+            "5XX": components["responses"]["server_error"];
+        };
+    };
     "magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels": {
         parameters: {
             query?: {
@@ -197,10 +557,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Account identifier. */
-                account_id: components["parameters"]["account_id"];
-                /** @description IPsec tunnel identifier. */
-                ipsec_tunnel_id: components["parameters"]["ipsec_tunnel_id"];
+                ipsec_tunnel_id: components["schemas"]["magic_identifier"];
+                account_id: components["schemas"]["magic_identifier"];
             };
             cookie?: never;
         };
@@ -211,41 +569,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The generated PSK (or, with `validate_only=true`, a validation result that persisted nothing). */
+            /** @description Generate Pre-Shared Key (PSK) for IPsec tunnels response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["psk_generation_response"];
-                };
-            };
-            429: components["responses"]["rate_limited"];
-            "4XX": components["responses"]["client_error"];
-            "5XX": components["responses"]["server_error"];
-        };
-    };
-    "magic-ipsec-tunnels-list-ipsec-tunnel-details": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Account identifier. */
-                account_id: components["parameters"]["account_id"];
-                /** @description IPsec tunnel identifier. */
-                ipsec_tunnel_id: components["parameters"]["ipsec_tunnel_id"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The tunnel's details. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["tunnel_single_response"];
+                    "application/json": components["schemas"]["magic_psk_generation_response"];
                 };
             };
             429: components["responses"]["rate_limited"];

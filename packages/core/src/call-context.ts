@@ -1,0 +1,114 @@
+import type { Client } from 'openapi-fetch';
+import { describeCloudflareErrors, type Envelope, errorCodeForStatus, readEnvelope } from './envelope.js';
+import { PskError, type PskOutcome } from './errors.js';
+import type { paths } from './generated/openapi.js';
+import { assertIdentifier } from './identifiers.js';
+import { sanitizeCause } from './redact.js';
+import { parseRetryAfter, type RetryPolicy, type Sleep, withRetries } from './retry.js';
+import { type ApiCall, OUTCOME_UNKNOWN_ADVICE, performExchange, type RawResponse } from './transport.js';
+
+/** How a call's answer is read: whether it persists, and which secrets its text might quote. */
+export interface CallKind {
+  /** Whether this request persists something: then any doubt about delivery makes the outcome unknown. */
+  persisting: boolean;
+  /** Whether answers of this operation carry keys (their text is scrubbed of anything key-shaped too). */
+  keyBearing: boolean;
+  /** Keys the caller sent, as secret as the credentials. */
+  keys?: readonly string[];
+  /** What an unknown outcome means for this operation and how to settle it; default `OUTCOME_UNKNOWN_ADVICE`. */
+  unknownAdvice?: string;
+}
+
+/** What every operation shares: the one openapi-fetch client, the account default, and the outcome rules. */
+export interface CallContext {
+  api(): Client<paths>;
+  accountFor(accountId: string | undefined): string;
+  /** One exchange; transport failures become PskErrors per the outcome rules. */
+  exchange(send: ApiCall, signal: AbortSignal | undefined, kind: CallKind): Promise<RawResponse>;
+  /** A non-2xx answer as a PskError. */
+  refusal(raw: RawResponse, operation: string, kind: CallKind): PskError;
+  /** A 2xx answer that cannot be used, as a PskError. */
+  invalidResponse(raw: RawResponse, operation: string, kind: CallKind, problem: string): PskError;
+  /** The answer's envelope, scrubbed of every secret it might quote. */
+  envelope(raw: RawResponse, kind: CallKind): Envelope | undefined;
+  /** Runs attempts of a call that is safe to repeat, retrying transient failures. */
+  retrying<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T>;
+}
+
+export interface CallContextOptions {
+  api(): Client<paths>;
+  defaultAccountId: string | undefined;
+  secrets: readonly string[];
+  timeoutMs: number;
+  retryPolicy: RetryPolicy;
+  sleep: Sleep;
+  now: () => number;
+}
+
+export function createCallContext(options: CallContextOptions): CallContext {
+  const secretsOf = (kind: CallKind) => [...options.secrets, ...(kind.keys ?? [])];
+
+  const context: CallContext = {
+    api: options.api,
+
+    accountFor(accountId) {
+      if (accountId === undefined && options.defaultAccountId !== undefined) return options.defaultAccountId;
+      return assertIdentifier('accountId', accountId);
+    },
+
+    exchange(send, signal, kind) {
+      return performExchange(send, {
+        signal,
+        timeoutMs: options.timeoutMs,
+        persisting: kind.persisting,
+        unknownAdvice: kind.unknownAdvice,
+        secrets: secretsOf(kind),
+      });
+    },
+
+    envelope(raw, kind) {
+      return readEnvelope(raw.body, { secrets: secretsOf(kind), keyBearing: kind.keyBearing });
+    },
+
+    refusal(raw, operation, kind) {
+      const cloudflareErrors = context.envelope(raw, kind)?.errors ?? [];
+      const outcome: PskOutcome = kind.persisting && raw.status >= 500 ? 'unknown' : 'not_executed';
+      const retryAfterSeconds =
+        raw.status === 429 ? parseRetryAfter(raw.headers.get('retry-after'), options.now()) : undefined;
+      let message = `${operation} failed: Cloudflare answered HTTP ${raw.status}.${describeCloudflareErrors(cloudflareErrors)}`;
+      if (raw.status === 429) {
+        message +=
+          retryAfterSeconds === undefined
+            ? ' Rate limited; nothing was changed.'
+            : ` Rate limited; nothing was changed. Try again in ${retryAfterSeconds} s.`;
+      } else if (outcome === 'unknown') {
+        message += ` Outcome unknown. ${kind.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}`;
+      } else {
+        message += ' Nothing was changed.';
+      }
+      return new PskError(message, {
+        code: errorCodeForStatus(raw.status),
+        outcome,
+        status: raw.status,
+        cloudflareErrors,
+        retryAfterSeconds,
+      });
+    },
+
+    invalidResponse(raw, operation, kind, problem) {
+      const outcome: PskOutcome = kind.persisting ? 'unknown' : 'not_executed';
+      const tail = kind.persisting ? ` Outcome unknown. ${kind.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}` : '';
+      return new PskError(`${operation}: Cloudflare answered HTTP ${raw.status} but ${problem}.${tail}`, {
+        code: 'invalid_response',
+        outcome,
+        status: raw.status,
+        cause: raw.bodyError === undefined ? undefined : sanitizeCause(raw.bodyError, secretsOf(kind)),
+      });
+    },
+
+    retrying(signal, attempt) {
+      return withRetries(options.retryPolicy, options.sleep, signal, attempt);
+    },
+  };
+  return context;
+}
