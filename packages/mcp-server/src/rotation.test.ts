@@ -82,9 +82,17 @@ function fakeClient() {
       track('read', () => ({
         id: TUNNEL,
         name: 'frankfurt-1',
+        description: undefined,
         lastGeneratedOn: state.lastGeneratedOn,
         tunnel: {} as never,
       })),
+    // The rotation flow neither lists tunnels nor sets keys: a call is a bug the test must see.
+    listIpsecTunnels: async () => {
+      throw new Error('listIpsecTunnels is not part of a rotation');
+    },
+    setIpsecPsks: async () => {
+      throw new Error('setIpsecPsks is not part of a rotation');
+    },
   } satisfies PskClient;
   return { client, calls, state, maxInFlight: () => maxInFlight };
 }
