@@ -87,7 +87,7 @@ describe('listIpsecTunnels', () => {
 
   it('a 200 whose body is cut off is an invalid response, and nothing changed', async () => {
     sim.inject({ type: 'truncate', match: { operation: 'list_tunnels' }, times: 5 });
-    const error = await rejection(client({ retry: { attempts: 1 } }).listIpsecTunnels());
+    const error = await rejection(client({ retry: { maxAttempts: 1 } }).listIpsecTunnels());
     expect(error).toMatchObject({ code: 'invalid_response', outcome: 'not_executed' });
   });
 
@@ -169,7 +169,7 @@ describe('setIpsecPsks', () => {
   it('when every attempt fails the last error is unknown, and no key text leaks from any of them', async () => {
     sim.inject({ type: 'truncate', match: { operation: 'set_psks' }, times: 10 });
     const error = await rejection(
-      client({ retry: { attempts: 3, baseDelayMs: 1 } }).setIpsecPsks({ psks: both }),
+      client({ retry: { maxAttempts: 3, baseDelayMs: 1 } }).setIpsecPsks({ psks: both }),
     );
     expect(error).toMatchObject({ code: 'invalid_response', outcome: 'unknown' });
     expect(sets()).toBe(3);
