@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '@ipsec-psk/core';
+import type { FleetTunnelFacts } from './fleet/fleet-send.js';
 import type { TunnelFacts } from './rotation-types.js';
 
 /** How long the user has to answer the panel. */
@@ -8,17 +9,40 @@ export const APP_CONFIRMATION_TTL_MS = 10 * 60_000;
 export const APP_REVEAL_WINDOW_MS = 10 * 60_000;
 
 /** Why a panel's call was refused. */
-export type AppRefusal = 'unknown' | 'expired' | 'claimed' | 'answered' | 'wrong_nonce' | 'no_key';
+export type AppRefusal =
+  | 'unknown'
+  | 'expired'
+  | 'claimed'
+  | 'answered'
+  | 'wrong_nonce'
+  | 'no_key'
+  /** A bulk rotation's keys are never shown in the panel: there are several, each in its own file. */
+  | 'several_keys';
+
+/** What one panel confirmation is about: one tunnel (generate_ipsec_psk) or a set of them (rotate_ipsec_psks). */
+export type AppSubject =
+  | {
+      kind: 'tunnel';
+      accountId: string;
+      tunnelId: string;
+      /** What was known of the tunnel when the question was asked: confirming costs no second validation. */
+      facts: TunnelFacts;
+    }
+  | {
+      kind: 'fleet';
+      accountId: string;
+      /** The tunnels asked about, in the order asked, each once; the same order as `tunnels`. */
+      tunnelIds: readonly string[];
+      /** What was known of each tunnel when the question was asked (names, key ages). */
+      tunnels: readonly FleetTunnelFacts[];
+    };
 
 /** A rotation waiting for the user's click in the MCP App. */
-export interface AppPending {
-  id: string;
-  accountId: string;
-  tunnelId: string;
-  issuedAt: number;
-  /** What was known of the tunnel when the question was asked: confirming costs no second validation. */
-  facts: TunnelFacts;
-}
+export type AppPending = AppSubject & { id: string; issuedAt: number };
+/** A one-tunnel confirmation, as generate_ipsec_psk issues them. */
+export type TunnelPending = Extract<AppPending, { kind: 'tunnel' }>;
+/** A bulk confirmation, as rotate_ipsec_psks issues them. */
+export type FleetPending = Extract<AppPending, { kind: 'fleet' }>;
 
 /** A key the panel may show, for a while after its rotation. */
 export interface RevealableKey {
@@ -27,7 +51,8 @@ export interface RevealableKey {
   file: string | undefined;
 }
 
-interface Entry extends AppPending {
+interface Entry {
+  pending: AppPending;
   expiresAt: number;
   nonce?: Buffer;
   answered: boolean;
@@ -41,7 +66,8 @@ const digest = (nonce: string) => createHash('sha256').update(nonce).digest();
  * Confirmations answered by a click in the MCP App's panel. The model sees only the confirmation's id; what
  * confirms is a nonce the panel claims once, through an app-only tool whose result reaches the panel alone. So
  * replaying what the model saw confirms nothing, a second claim (by anyone) is refused, and a wrong nonce spends
- * the confirmation. Each is bound to its account and tunnel, single-use and short-lived.
+ * the confirmation. Each is bound to its subject (an account and a tunnel, or an account and a set of tunnels, fixed
+ * when it is issued: no call can change what it confirms), single-use and short-lived.
  */
 export class AppConfirmations {
   private readonly entries = new Map<string, Entry>();
@@ -52,20 +78,33 @@ export class AppConfirmations {
     private readonly revealWindowMs = APP_REVEAL_WINDOW_MS,
   ) {}
 
+  /** A confirmation of one tunnel's rotation. */
   issue(accountId: string, tunnelId: string, facts: TunnelFacts): { id: string; expiresAt: Date } {
+    return this.add({ kind: 'tunnel', accountId, tunnelId, facts: { ...facts } });
+  }
+
+  /** A confirmation of one bulk rotation: the account and exactly these tunnels, as known when asked. */
+  issueFleet(accountId: string, tunnels: readonly FleetTunnelFacts[]): { id: string; expiresAt: Date } {
+    // Copies, frozen: what the user is asked about cannot change after the question, whoever holds the arrays.
+    const copies = Object.freeze(tunnels.map((tunnel) => Object.freeze({ ...tunnel })));
+    const tunnelIds = Object.freeze(copies.map((tunnel) => tunnel.id));
+    if (tunnelIds.length === 0 || new Set(tunnelIds).size !== tunnelIds.length) {
+      throw new RangeError('a bulk confirmation names one or more tunnels, each once');
+    }
+    return this.add({ kind: 'fleet', accountId, tunnelIds, tunnels: copies });
+  }
+
+  private add(subject: AppSubject): { id: string; expiresAt: Date } {
     this.sweep();
     const issuedAt = this.now();
+    const id = randomUUID();
     const entry: Entry = {
-      id: randomUUID(),
-      accountId,
-      tunnelId,
-      issuedAt,
-      facts,
+      pending: Object.freeze({ ...subject, id, issuedAt }),
       expiresAt: issuedAt + this.ttlMs,
       answered: false,
     };
-    this.entries.set(entry.id, entry);
-    return { id: entry.id, expiresAt: new Date(entry.expiresAt) };
+    this.entries.set(id, entry);
+    return { id, expiresAt: new Date(entry.expiresAt) };
   }
 
   private live(id: string): Entry | AppRefusal {
@@ -85,7 +124,7 @@ export class AppConfirmations {
     if (entry.nonce || entry.answered) return 'claimed';
     const nonce = randomBytes(24).toString('base64url');
     entry.nonce = digest(nonce);
-    return { nonce, pending: this.pending(entry) };
+    return { nonce, pending: entry.pending };
   }
 
   private check(entry: Entry, nonce: string): boolean {
@@ -102,13 +141,13 @@ export class AppConfirmations {
       return 'wrong_nonce';
     }
     entry.answered = true;
-    return this.pending(entry);
+    return entry.pending;
   }
 
-  /** Keeps a rotation's key for the panel's Reveal, for a while. */
+  /** Keeps a rotation's key for the panel's Reveal, for a while (one tunnel's rotation only). */
   keep(id: string, key: RevealableKey): void {
     const entry = this.entries.get(id);
-    if (!entry) return;
+    if (entry?.pending.kind !== 'tunnel') return;
     entry.key = key;
     entry.revealUntil = this.now() + this.revealWindowMs;
   }
@@ -121,16 +160,13 @@ export class AppConfirmations {
       this.entries.delete(id);
       return 'wrong_nonce';
     }
+    if (entry.pending.kind === 'fleet') return 'several_keys';
     if (!entry.key || entry.revealUntil === undefined) return 'no_key';
     if (entry.revealUntil <= this.now()) {
       this.entries.delete(id);
       return 'expired';
     }
     return entry.key;
-  }
-
-  private pending({ id, accountId, tunnelId, issuedAt, facts }: Entry): AppPending {
-    return { id, accountId, tunnelId, issuedAt, facts };
   }
 
   private sweep(): void {

@@ -1,4 +1,5 @@
-import type { AppConfirmations, AppPending, AppRefusal } from './app-confirmations.js';
+import type { AppConfirmations, AppRefusal, FleetPending, TunnelPending } from './app-confirmations.js';
+import type { FleetAnswer, FleetRotation, FleetTarget } from './fleet/fleet-rotation.js';
 import type { Rotation } from './rotation.js';
 import type { RotationSteps } from './rotation-steps.js';
 import { notRotatedText } from './rotation-text.js';
@@ -9,6 +10,8 @@ export interface AppFlowDeps {
   steps: RotationSteps;
   app: AppConfirmations;
   rotation: Rotation;
+  /** The bulk flow (rotate_ipsec_psks), whose panel confirmations are answered here too. */
+  fleet?: FleetRotation | undefined;
   /** Whether the panel may show the key (`IPSEC_PSK_APP_REVEAL`). */
   appReveal: boolean;
 }
@@ -16,11 +19,15 @@ export interface AppFlowDeps {
 /** The panel's answer to the user. */
 export type PanelDecision = 'rotate' | 'cancel';
 
-/** What the panel gets when it opens a confirmation: the nonce that lets it answer, for it alone. */
+/**
+ * What the panel gets when it opens a confirmation: the nonce that lets it answer, for it alone, and what the
+ * confirmation is about: one tunnel (`ipsec_tunnel_id`) or a bulk rotation (`ipsec_tunnel_ids`).
+ */
 export interface OpenedPanel {
   nonce: string;
   account_id: string;
-  ipsec_tunnel_id: string;
+  ipsec_tunnel_id?: string;
+  ipsec_tunnel_ids?: string[];
 }
 
 /** The key, for the panel's Reveal. */
@@ -40,6 +47,9 @@ const REFUSED: Record<AppRefusal, string> = {
   answered: 'This confirmation was already answered.',
   wrong_nonce: 'This confirmation was not opened by this panel, so it was discarded.',
   no_key: 'There is no key to show for this confirmation.',
+  several_keys:
+    'The panel does not show the keys of a bulk rotation: each new key is in its own file (mode 0600) on the server ' +
+    'machine, listed with the results.',
 };
 
 /**
@@ -60,13 +70,20 @@ export class AppFlow {
     const claimed = this.deps.app.claim(confirmationId);
     if (typeof claimed === 'string') return this.refused(claimed);
     const { pending } = claimed;
+    const output: OpenedPanel = { nonce: claimed.nonce, account_id: pending.accountId };
+    if (pending.kind === 'tunnel') output.ipsec_tunnel_id = pending.tunnelId;
+    else output.ipsec_tunnel_ids = [...pending.tunnelIds];
     return {
-      output: { nonce: claimed.nonce, account_id: pending.accountId, ipsec_tunnel_id: pending.tunnelId },
+      output,
       text: `${this.deps.steps.prefix()}Confirmation opened in the panel. Nothing has been changed.`,
     };
   }
 
-  answer(confirmationId: string, nonce: string, decision: PanelDecision): Promise<RotationAnswer> {
+  answer(
+    confirmationId: string,
+    nonce: string,
+    decision: PanelDecision,
+  ): Promise<RotationAnswer | FleetAnswer> {
     return this.deps.steps.track(this.answerOnce(confirmationId, nonce, decision));
   }
 
@@ -74,10 +91,19 @@ export class AppFlow {
     confirmationId: string,
     nonce: string,
     decision: PanelDecision,
-  ): Promise<RotationAnswer> {
-    const { steps } = this.deps;
+  ): Promise<RotationAnswer | FleetAnswer> {
     const pending = this.deps.app.answer(confirmationId, nonce);
     if (typeof pending === 'string') return this.refused(pending);
+    if (pending.kind === 'fleet') return this.answerFleet(pending, decision);
+    return this.answerTunnel(confirmationId, pending, decision);
+  }
+
+  private async answerTunnel(
+    confirmationId: string,
+    pending: TunnelPending,
+    decision: PanelDecision,
+  ): Promise<RotationAnswer> {
+    const { steps } = this.deps;
     const target = { accountId: pending.accountId, tunnelId: pending.tunnelId };
 
     if (decision === 'cancel') {
@@ -97,13 +123,32 @@ export class AppFlow {
       : answer;
   }
 
-  private async rotate(pending: AppPending) {
+  private async rotate(pending: TunnelPending) {
     const { steps } = this.deps;
     const target = { accountId: pending.accountId, tunnelId: pending.tunnelId };
     // Validated when the question was asked; after the click, the one round trip is the persisting call.
     const superseded = await this.deps.rotation.supersededSince(target, pending.issuedAt, 'app');
     if (superseded) return { answer: superseded };
     return steps.rotate(target, pending.facts, 'app');
+  }
+
+  /**
+   * A bulk rotation's answer, its confirmation already spent: Cancel records a decline for every tunnel and sends
+   * nothing; Rotate takes every tunnel's lock, refuses if any of them had a rotation attempt after the question was
+   * asked, then sends the keys made and stored here (exactly the tunnels asked about, as known then). The result goes
+   * to the panel; there is no Reveal for several keys.
+   */
+  private async answerFleet(pending: FleetPending, decision: PanelDecision): Promise<FleetAnswer> {
+    const { fleet } = this.deps;
+    if (!fleet) return this.deps.steps.fail('This server does not rotate several tunnels. Nothing was sent.');
+    const target: FleetTarget = { accountId: pending.accountId, ids: [...pending.tunnelIds] };
+    if (decision === 'cancel') return fleet.declinedInPanel(target, pending.tunnels);
+    return fleet.withLocks(target, async () => {
+      // Validated when the question was asked; after the click, the round trips are the persisting calls.
+      const superseded = await fleet.supersededSince(target, pending.issuedAt, 'app');
+      if (superseded) return superseded;
+      return fleet.send(target, pending.tunnels, 'app');
+    });
   }
 
   reveal(confirmationId: string, nonce: string): PanelAnswer<RevealedKey> {

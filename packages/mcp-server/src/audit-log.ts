@@ -18,7 +18,10 @@ export type AuditEvent =
   | 'generated'
   | 'rotation_failed'
   | 'outcome_unknown'
-  | 'key_unstored';
+  | 'key_unstored'
+  /** Outcomes of a Set PSKs attempt (keys made and stored here): applied, or not applied with Cloudflare's reason. */
+  | 'psk_set'
+  | 'psk_not_applied';
 
 /** The events that end an attempt. */
 export const ATTEMPT_OUTCOMES: readonly AuditEvent[] = [
@@ -26,7 +29,12 @@ export const ATTEMPT_OUTCOMES: readonly AuditEvent[] = [
   'rotation_failed',
   'outcome_unknown',
   'key_unstored',
+  'psk_set',
+  'psk_not_applied',
 ];
+
+/** The events after which a tunnel has a known key in a file. */
+export const KEY_STORED_EVENTS: readonly AuditEvent[] = ['generated', 'psk_set'];
 
 /** One audit record: the result's own fields where they overlap. It never holds a key, a credential or a token. */
 export interface AuditEntry
@@ -39,8 +47,12 @@ export interface AuditEntry
   attempt_id?: string;
   /** The server process that made the attempt. */
   pid?: number;
-  confirmed_by?: ConfirmationChannel;
+  confirmed_by?: ConfirmationChannel | 'terminal' | 'flag';
+  /** Which call an attempt sends: Cloudflare generates the key, or we set one made and stored here. */
+  operation?: 'psk_generate' | 'set_psks';
   code?: string;
+  /** Cloudflare's reason for not applying a key, neutralised. */
+  reason?: string;
   /** True when the key went to the fallback directory. */
   fallback?: boolean;
 }
@@ -81,6 +93,22 @@ export class AuditLog {
     const handle = await this.directory.appendFile(await this.path());
     try {
       await handle.write(`${JSON.stringify({ time: this.now().toISOString(), ...entry })}\n`);
+      if (options.durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Appends several lines in one write (the attempt lines of a Set PSKs request: all on disk, or the request is
+   * not sent). Same guarantees as `append`.
+   */
+  async appendAll(entries: readonly AuditEntry[], options: { durable?: boolean } = {}): Promise<void> {
+    if (entries.length === 0) return;
+    const time = this.now().toISOString();
+    const handle = await this.directory.appendFile(await this.path());
+    try {
+      await handle.write(entries.map((entry) => `${JSON.stringify({ time, ...entry })}\n`).join(''));
       if (options.durable) await handle.sync();
     } finally {
       await handle.close();

@@ -4,6 +4,7 @@ import { createPskClient, isPskError } from '@ipsec-psk/core';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ConfigError, loadConfig } from './config.js';
 import { stderrLogger } from './logger.js';
+import { unfinishedConsequence } from './rotation-text.js';
 import { startSandbox } from './sandbox.js';
 import { createServer } from './server.js';
 import { unfinishedRotations } from './startup-check.js';
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     logger.warn(
       running
         ? `a rotation of tunnel ${attempt.ipsec_tunnel_id} (account ${attempt.account_id}) sent at ${attempt.time} is still running in another server process`
-        : `a rotation of tunnel ${attempt.ipsec_tunnel_id} (account ${attempt.account_id}) sent at ${attempt.time} never recorded its outcome (the server stopped mid-rotation): the key may have been replaced and lost; check the tunnel before relying on its key`,
+        : `a rotation of tunnel ${attempt.ipsec_tunnel_id} (account ${attempt.account_id}) sent at ${attempt.time} never recorded its outcome (the server stopped mid-rotation): ${unfinishedConsequence(attempt)}`,
     );
   }
   const simulator = sandbox ? await startSandbox() : undefined;

@@ -1,22 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { TunnelFacts } from './rotation-types.js';
 
 /** Why a confirmation token was refused. */
 export type TokenRefusal = 'unknown' | 'expired' | 'mismatch';
 
-interface Pending {
-  accountId: string;
-  tunnelId: string;
+interface Pending<T> {
+  subject: string;
   issuedAt: number;
   expiresAt: number;
-  facts: TunnelFacts;
+  data: T;
 }
 
-/** A redeemed token: when the question it answers was asked, and what was known of the tunnel then. */
-export interface Redeemed {
+/** A redeemed token: when the question it answers was asked, and what was known then. */
+export interface Redeemed<T> {
   issuedAt: number;
   /** Kept from the question, so confirming costs no second validation round trip. */
-  facts: TunnelFacts;
+  data: T;
 }
 
 function digest(token: string): string {
@@ -24,35 +22,36 @@ function digest(token: string): string {
 }
 
 /**
- * Single-use confirmation tokens for clients that cannot ask the user themselves. A token is bound to one
- * (account, tunnel) and expires; any use, right or wrong, spends it, so a guessed or replayed token gains nothing.
+ * Single-use confirmation tokens for clients that cannot ask the user themselves. A token is bound to one subject
+ * (an account and a tunnel, or an account and a set of tunnels) and expires; any use, right or wrong, spends it,
+ * so a guessed or replayed token gains nothing.
  */
-export class ConfirmationTokens {
-  private readonly pending = new Map<string, Pending>();
+export class ConfirmationTokens<T> {
+  private readonly pending = new Map<string, Pending<T>>();
 
   constructor(
     private readonly ttlMs = 5 * 60_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  issue(accountId: string, tunnelId: string, facts: TunnelFacts): { token: string; expiresAt: Date } {
+  issue(subject: string, data: T): { token: string; expiresAt: Date } {
     this.sweep();
     const token = `psk-confirm-${randomBytes(24).toString('base64url')}`;
     const issuedAt = this.now();
     const expiresAt = issuedAt + this.ttlMs;
-    this.pending.set(digest(token), { accountId, tunnelId, issuedAt, expiresAt, facts });
+    this.pending.set(digest(token), { subject, issuedAt, expiresAt, data });
     return { token, expiresAt: new Date(expiresAt) };
   }
 
-  /** Spends the token; says when its question was asked if it confirms exactly this (account, tunnel), else why not. */
-  redeem(token: string, accountId: string, tunnelId: string): Redeemed | TokenRefusal {
+  /** Spends the token; says when its question was asked if it confirms exactly this subject, else why not. */
+  redeem(token: string, subject: string): Redeemed<T> | TokenRefusal {
     const key = digest(token);
     const entry = this.pending.get(key);
     this.pending.delete(key);
     if (!entry) return 'unknown';
     if (entry.expiresAt <= this.now()) return 'expired';
-    if (entry.accountId !== accountId || entry.tunnelId !== tunnelId) return 'mismatch';
-    return { issuedAt: entry.issuedAt, facts: entry.facts };
+    if (entry.subject !== subject) return 'mismatch';
+    return { issuedAt: entry.issuedAt, data: entry.data };
   }
 
   private sweep(): void {

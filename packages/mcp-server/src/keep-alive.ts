@@ -33,3 +33,46 @@ export function keepAlive(
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/** Reports a long call's progress to a client that asked for it, and keeps it alive in between. */
+export interface ProgressReporter {
+  /** `done` of `total` units of work are finished. */
+  report(done: number, total: number, message: string): void;
+  stop(): void;
+}
+
+/**
+ * Progress for a call that first waits (for a human) and then works through `total` units. MCP requires every
+ * progress value to be larger than the last, so the wait counts as the first unit and each keep-alive moves
+ * halfway to the next whole unit: the values only grow, and a whole unit is only ever reported when it is done.
+ */
+export function progressReporter(
+  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  intervalMs: number,
+): ProgressReporter {
+  const progressToken = extra._meta?.progressToken;
+  if (progressToken === undefined) return { report: () => {}, stop: () => {} };
+  let value = 0;
+  let total: number | undefined;
+  const send = (message: string) =>
+    extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken, progress: value, ...(total === undefined ? {} : { total }), message },
+      })
+      .catch(() => {});
+  const timer = setInterval(() => {
+    value += (Math.floor(value) + 1 - value) / 2;
+    void send('Still working: waiting for the user or for Cloudflare.');
+  }, intervalMs);
+  timer.unref();
+  return {
+    report(done, units, message) {
+      const next = done + 1;
+      total = units + 1;
+      value = next > value ? next : value + (Math.floor(value) + 1 - value) / 2;
+      void send(message);
+    },
+    stop: () => clearInterval(timer),
+  };
+}

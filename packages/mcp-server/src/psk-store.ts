@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Secret } from '@ipsec-psk/core';
 import type { KeyDirectory } from './key-directory.js';
@@ -166,6 +166,26 @@ export class PskStore {
     readonly fallback: KeyDirectory | undefined,
     readonly now: () => Date = () => new Date(),
   ) {}
+
+  /**
+   * Stores a key made here, before it is sent anywhere: its own new file (0600, synced, atomically named), in the
+   * key directory only. Throws when it cannot: nothing has been sent yet, so failing is the safe answer.
+   */
+  async write(accountId: string, tunnelId: string, psk: Secret): Promise<string> {
+    const dir = await this.directory.ensure(accountId, tunnelId);
+    return writeKeyFile(this.directory, dir, keyFileName(this.now()), psk);
+  }
+
+  /**
+   * Marks a stored key as never in force (Cloudflare did not apply it, or it was never sent), keeping it: the
+   * `.psk` files of a tunnel are then exactly the keys that are, or may be, in force.
+   */
+  async markNotApplied(file: string): Promise<string> {
+    const marked = `${file}.not-applied`;
+    await this.directory.fs.rename(file, marked);
+    await this.directory.syncDirectory(dirname(file));
+    return marked;
+  }
 
   /** Reserves the space for the next key of a tunnel. Throws when the directory is untrusted, full or unwritable. */
   async reserve(accountId: string, tunnelId: string): Promise<KeyReservation> {

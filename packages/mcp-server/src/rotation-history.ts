@@ -1,4 +1,4 @@
-import { ATTEMPT_OUTCOMES, type AuditRecord } from './audit-log.js';
+import { ATTEMPT_OUTCOMES, type AuditRecord, KEY_STORED_EVENTS } from './audit-log.js';
 
 /** How far back the confirmation question looks for earlier rotations of the same tunnel. */
 export const RECENT_WINDOW_MS = 24 * 60 * 60_000;
@@ -25,7 +25,8 @@ export function unfinishedAttempts(records: readonly AuditRecord[]): AuditRecord
         .slice(index + 1)
         .some(
           (later) =>
-            later.event === 'generated' && sameTunnel(later, record.account_id, record.ipsec_tunnel_id),
+            KEY_STORED_EVENTS.includes(later.event) &&
+            sameTunnel(later, record.account_id, record.ipsec_tunnel_id),
         ),
   );
 }
@@ -57,7 +58,7 @@ export function tunnelHistory(
       .filter(
         (record) =>
           Date.parse(record.time) >= since &&
-          (record.event === 'generated' ||
+          (KEY_STORED_EVENTS.includes(record.event) ||
             record.event === 'key_unstored' ||
             (record.event === 'outcome_unknown' && record.rotated !== 'no')),
       )

@@ -327,7 +327,7 @@ export class RotationSteps {
         answer: this.fail(
           `Cloudflare generated a new key (${print}) and the old key no longer works, but the new key could not be ` +
             `stored anywhere, so it is lost. ${tried} Fix the key directory, then, after confirming with the user, ` +
-            'rotate again to get a key you can configure.',
+            'set a new key with rotate_ipsec_psks (it stores the key before sending it).',
         ),
       };
     }
@@ -367,17 +367,27 @@ export class RotationSteps {
     const after = await this.tunnelFacts(target);
     const rotated = decideRotated(before.lastGeneratedOn, after.lastGeneratedOn, sentAtMs);
     await this.audit('outcome_unknown', target, { attempt_id: attemptId, code, rotated });
+    const recovery =
+      'The safe way back is rotate_ipsec_psks with ipsec_tunnel_ids ["' +
+      target.tunnelId +
+      '"]: after the user confirms, it sets a key made and stored on this machine before it is sent, so no answer ' +
+      'can lose it. Do not call generate_ipsec_psk again for this tunnel.';
     const advice = {
-      yes: 'Checking back shows the key WAS replaced: the old key no longer works and the new key was lost in transit. Rotate again, after confirming with the user, to get a key you can configure.',
+      yes: `Checking back shows the key WAS replaced: the old key no longer works and the new key was lost in transit. ${recovery}`,
       no: 'Checking back shows the key was NOT replaced: the old key still works. It is safe to try again, after confirming with the user.',
-      unknown:
-        'Checking back could not tell whether the key was replaced. Treat the old key as possibly dead; check the tunnel in the Cloudflare dashboard before trying again.',
+      unknown: `Checking back could not tell whether the key was replaced: treat the old key as possibly dead. ${recovery}`,
     }[rotated];
     const output: RotationOutput = {
       ...this.base(target, { name: before.name ?? after.name, lastGeneratedOn: after.lastGeneratedOn }),
       status: 'outcome_unknown',
       rotated,
     };
+    if (rotated !== 'no') {
+      output.recovery = {
+        tool: 'rotate_ipsec_psks',
+        arguments: { account_id: target.accountId, ipsec_tunnel_ids: [target.tunnelId] },
+      };
+    }
     return {
       output,
       text: `${this.prefix()}Outcome unknown (${code}): the request may have reached Cloudflare. ${advice} Nothing was retried automatically.`,

@@ -39,12 +39,28 @@ function keyAge(value: KeyAge): string {
   return value === undefined ? 'unknown' : formatTime(value);
 }
 
+/** What an attempt without an outcome means for its tunnel's key (the server's own words, no API text). */
+export function unfinishedConsequence(attempt: AuditRecord): string {
+  return attempt.operation === 'set_psks' && attempt.psk_file
+    ? `the tunnel uses either its previous key or the one stored in ${attempt.psk_file}; check which before relying on it`
+    : 'the key may have been replaced and lost; check the tunnel before relying on its key';
+}
+
 function unfinishedLine(attempt: AuditRecord, lastGeneratedOn: KeyAge): string {
+  const generated = typeof lastGeneratedOn === 'string' ? Date.parse(lastGeneratedOn) : Number.NaN;
+  const late = generated >= Date.parse(attempt.time) - CLOCK_MARGIN_MS;
+  if (attempt.operation === 'set_psks' && attempt.psk_file) {
+    // A key made here was stored before it was sent: nothing is lost, only which key is in force is unknown.
+    return (
+      `- ${formatTime(attempt.time)}: a key made here (${attempt.psk_fingerprint ?? 'no fingerprint'}) was sent ` +
+      'and its outcome never recorded (the server stopped mid-rotation). The tunnel uses either its previous key ' +
+      `or the key stored in ${attempt.psk_file}${late ? ' (Cloudflare’s key age is that late: most likely that one)' : ''}.`
+    );
+  }
   let line =
     `- ${formatTime(attempt.time)}: a rotation was sent and never recorded its outcome (the server stopped ` +
     'mid-rotation). The key may have been replaced then and lost, so the key on the device may already not work.';
-  const generated = typeof lastGeneratedOn === 'string' ? Date.parse(lastGeneratedOn) : Number.NaN;
-  if (generated >= Date.parse(attempt.time) - CLOCK_MARGIN_MS) {
+  if (late) {
     line +=
       ' Cloudflare’s key age is that late: the key WAS most likely replaced then, and that key is lost.';
   }
@@ -56,6 +72,8 @@ function recentLine(record: AuditRecord, now: Date): string {
   switch (record.event) {
     case 'generated':
       return `${when}: a new key was generated and stored in ${record.psk_file ?? 'an unrecorded file'} (${record.psk_fingerprint ?? 'no fingerprint'}). Rotating again replaces that key too.`;
+    case 'psk_set':
+      return `${when}: a key made here was set and stored in ${record.psk_file ?? 'an unrecorded file'} (${record.psk_fingerprint ?? 'no fingerprint'}). Rotating again replaces that key too.`;
     case 'key_unstored':
       return `${when}: a new key (${record.psk_fingerprint ?? 'no fingerprint'}) was generated but could not be stored; it is lost.`;
     default:
@@ -97,22 +115,30 @@ export function confirmationQuestion(facts: QuestionFacts): string {
 }
 
 /** What the model is told when the MCP App's panel asks the user. */
-export function panelInstructions(question: string, expiresAt: Date): string {
+export function panelInstructions(
+  question: string,
+  expiresAt: Date,
+  about = { button: 'Rotate now', outcome: '', again: 'generate_ipsec_psk again for this tunnel' },
+): string {
   return (
-    `${question}\n\nThe user is being asked in the confirmation panel shown with this result (Rotate now / ` +
-    'Cancel); nothing has been changed. Only their click there confirms, and the panel reports the outcome. Tell the ' +
-    `user the panel is waiting for their decision (until ${expiresAt.toISOString()}); do not call ` +
-    'generate_ipsec_psk again for this tunnel meanwhile.'
+    `${question}\n\nThe user is being asked in the confirmation panel shown with this result (${about.button} / ` +
+    `Cancel); nothing has been changed. Only their click there confirms, and the panel reports the outcome${about.outcome}. ` +
+    `Tell the user the panel is waiting for their decision (until ${expiresAt.toISOString()}); do not call ` +
+    `${about.again} meanwhile.`
   );
 }
 
-/** What the model is told in the two-step flow, around the question it must show. */
-export function tokenInstructions(question: string, token: string, expiresAt: Date): string {
+/** What the model is told in the two-step flow, around the question it must show; `call` names the tool and ids. */
+export function tokenInstructions(
+  question: string,
+  token: string,
+  expiresAt: Date,
+  call = 'generate_ipsec_psk again with the same account_id and ipsec_tunnel_id',
+): string {
   return (
     `${question}\n\nConfirmation required: nothing has been changed. Show the user the question above and wait ` +
-    'for their explicit agreement. Only if they agree, call generate_ipsec_psk again with the same account_id and ' +
-    `ipsec_tunnel_id and confirmation_token "${token}" (single use, expires ${expiresAt.toISOString()}). Never ` +
-    "confirm on the user's behalf."
+    `for their explicit agreement. Only if they agree, call ${call} and confirmation_token "${token}" (single use, ` +
+    `expires ${expiresAt.toISOString()}). Never confirm on the user's behalf.`
   );
 }
 

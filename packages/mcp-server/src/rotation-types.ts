@@ -24,6 +24,8 @@ export interface Confirmer {
   readonly canAsk: boolean;
   /** Whether the client renders MCP Apps (the confirmation panel). */
   readonly canShowApp: boolean;
+  /** How `ask` reaches the user, for the audit log; default a form (MCP elicitation). */
+  readonly via?: 'form' | 'terminal' | 'flag';
   ask(message: string): Promise<ConfirmAnswer>;
 }
 

@@ -8,6 +8,7 @@ import { AppFlow } from './app-flow.js';
 import { AuditLog } from './audit-log.js';
 import type { ConfirmMode } from './config.js';
 import { ConfirmationTokens } from './confirmation-tokens.js';
+import type { FleetAnswer } from './fleet/fleet-rotation.js';
 import { KeyDirectory } from './key-directory.js';
 import { silentLogger } from './logger.js';
 import { PskStore } from './psk-store.js';
@@ -148,7 +149,9 @@ function confirmer(
   return { confirmer: value, asked };
 }
 
-const output = (answer: RotationAnswer) => ('output' in answer ? answer.output : undefined) as RotationOutput;
+// The panel's answers are typed for both flows (one tunnel or several); these tests are about one tunnel.
+const output = (answer: RotationAnswer | FleetAnswer) =>
+  ('output' in answer ? answer.output : undefined) as RotationOutput;
 
 describe('the rotation flow against a fake client', () => {
   it('validate only: one validate-only call, nothing else', async () => {

@@ -20,6 +20,7 @@ import type {
   RotationInput,
   RotationOutput,
   Target,
+  TunnelFacts,
 } from './rotation-types.js';
 
 export type {
@@ -34,7 +35,7 @@ export type {
 /** What the generate_ipsec_psk flow works with beyond the shared steps. */
 export interface RotationDeps {
   steps: RotationSteps;
-  tokens: ConfirmationTokens;
+  tokens: ConfirmationTokens<TunnelFacts>;
   app: AppConfirmations;
   confirmMode: ConfirmMode;
   defaultAccountId: string | undefined;
@@ -45,6 +46,9 @@ const REFUSALS: Record<TokenRefusal, string> = {
   expired: 'has expired',
   mismatch: 'was issued for a different account or tunnel',
 };
+
+/** What a generate_ipsec_psk token confirms: this tunnel alone. */
+const tokenSubject = (target: Target) => `generate:${target.accountId}/${target.tunnelId}`;
 
 /** Checks the ids of a call; a failure is the answer. */
 export function resolveTarget(
@@ -140,7 +144,7 @@ export class Rotation {
   }
 
   private async issueToken(target: Target, prepared: Prepared): Promise<RotationAnswer> {
-    const { token, expiresAt } = this.deps.tokens.issue(target.accountId, target.tunnelId, prepared.facts);
+    const { token, expiresAt } = this.deps.tokens.issue(tokenSubject(target), prepared.facts);
     await this.steps.audit('confirmation_requested', target, { confirmed_by: 'token' });
     const output: RotationOutput = {
       ...this.steps.base(target, prepared.facts),
@@ -168,7 +172,7 @@ export class Rotation {
   }
 
   private async rotateWithToken(target: Target, token: string): Promise<RotationAnswer> {
-    const redeemed = this.deps.tokens.redeem(token, target.accountId, target.tunnelId);
+    const redeemed = this.deps.tokens.redeem(token, tokenSubject(target));
     if (typeof redeemed === 'string') {
       await this.steps.audit('confirmation_refused', target, {
         code: `token_${redeemed}`,
@@ -182,7 +186,7 @@ export class Rotation {
     // Validated when the question was asked; after consent, the one round trip is the persisting call.
     const superseded = await this.supersededSince(target, redeemed.issuedAt, 'token');
     if (superseded) return superseded;
-    return (await this.steps.rotate(target, redeemed.facts, 'token')).answer;
+    return (await this.steps.rotate(target, redeemed.data, 'token')).answer;
   }
 
   /** A confirmation answered after another rotation of the tunnel was sent answers a question about a dead key. */

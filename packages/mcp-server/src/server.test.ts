@@ -17,14 +17,6 @@ const persisting = () => h.sim.count({ operation: 'psk_generate', validateOnly: 
 const validations = () => h.sim.count({ operation: 'psk_generate', validateOnly: true });
 const tunnelPsk = (tunnel = DEMO_TUNNEL_ID) => h.sim.tunnel(DEMO_ACCOUNT_ID, tunnel)?.psk;
 
-async function auditLines(): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(h.pskDir, 'audit.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
-
 describe('tools/list', () => {
   it('one tool for the model, linked to the panel; the panel’s tools app-only', async () => {
     h = await startHarness();
@@ -220,10 +212,28 @@ describe('outcome unknown', () => {
     h = await startHarness({ elicit: accept });
     h.sim.inject({ type: 'reset', match: { operation: 'psk_generate', validateOnly: false } });
     const result = await h.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID_2 });
-    expect(result.structuredContent).toMatchObject({ status: 'outcome_unknown', rotated: 'yes' });
-    expect(textOf(result)).toMatch(/WAS replaced.*Rotate again/s);
+    expect(result.structuredContent).toMatchObject({
+      status: 'outcome_unknown',
+      rotated: 'yes',
+      recovery: {
+        tool: 'rotate_ipsec_psks',
+        arguments: { account_id: DEMO_ACCOUNT_ID, ipsec_tunnel_ids: [DEMO_TUNNEL_ID_2] },
+      },
+    });
+    expect(textOf(result)).toMatch(
+      /WAS replaced.*safe way back is rotate_ipsec_psks.*Do not call generate_ipsec_psk/s,
+    );
     expect(persisting()).toBe(1);
     expect(await h.pskFiles()).toEqual([]);
+
+    // The way back: one more confirmation, then a key made and stored here is set; no second psk_generate.
+    const recovery = (result.structuredContent as { recovery: { tool: string; arguments: object } }).recovery;
+    const back = await h.callTool(recovery.tool, recovery.arguments as Record<string, unknown>);
+    expect(back.structuredContent).toMatchObject({ status: 'completed', applied: 1 });
+    expect(h.elicitations).toHaveLength(2);
+    expect(persisting()).toBe(1);
+    const [file] = await h.pskFiles();
+    expect(await readFile(file ?? '', 'utf8')).toBe(h.sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID_2)?.psk);
   });
 
   it('a 500 that did not persist: checks back and says the old key still works', async () => {
@@ -306,7 +316,7 @@ describe('key storage and audit', () => {
     const token = (first.structuredContent as Record<string, string>).confirmation_token as string;
     const second = await h.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID, confirmation_token: token });
     expect((second.structuredContent as Record<string, string>).status).toBe('generated');
-    const lines = await auditLines();
+    const lines = await h.auditLines();
     expect(lines.map((l) => l.event)).toEqual([
       'validated',
       'confirmation_requested',

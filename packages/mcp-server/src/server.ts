@@ -2,19 +2,20 @@ import type { PskClient } from '@ipsec-psk/core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AppConfirmations } from './app-confirmations.js';
 import { AppFlow } from './app-flow.js';
-import { AuditLog, type AuditRecord } from './audit-log.js';
+import type { AuditRecord } from './audit-log.js';
 import type { ConfirmMode } from './config.js';
 import { ConfirmationTokens } from './confirmation-tokens.js';
+import { FleetRotation } from './fleet/fleet-rotation.js';
 import { PROGRESS_INTERVAL_MS } from './keep-alive.js';
-import { type FileSystem, KeyDirectory } from './key-directory.js';
+import type { FileSystem } from './key-directory.js';
 import { type Logger, silentLogger } from './logger.js';
-import { PskStore } from './psk-store.js';
 import { Rotation } from './rotation.js';
-import { RotationSteps } from './rotation-steps.js';
-import { formatTime } from './rotation-text.js';
+import { formatTime, unfinishedConsequence } from './rotation-text.js';
+import { createSteps } from './steps-factory.js';
 import { registerAppTools } from './tools/app-tools.js';
 import { registerGenerateIpsecPskTool } from './tools/generate-ipsec-psk.js';
-import { LOCK_STALE_MS, TunnelLocks } from './tunnel-lock.js';
+import { registerListIpsecTunnelsTool } from './tools/list-ipsec-tunnels.js';
+import { registerRotateIpsecPsksTool } from './tools/rotate-ipsec-psks.js';
 import { SERVER_VERSION } from './version.js';
 import { registerViewResource } from './view-resource.js';
 
@@ -48,6 +49,8 @@ export interface CreateServerOptions {
   files?: FileSystem;
   /** After how long without a refresh a rotation lock counts as left by a dead process; default 10 s. */
   lockStaleMs?: number;
+  /** Waits out Cloudflare's rate limit during a bulk rotation; default a real timer (tests need not wait). */
+  rateLimitSleep?: (ms: number) => Promise<void>;
   /** How often a client that asked for progress hears that a call is alive; default 15 s. */
   progressIntervalMs?: number;
 }
@@ -63,8 +66,9 @@ export interface IpsecPskServer {
 
 function instructions(sandbox: boolean, unfinished: readonly AuditRecord[]): string {
   let text =
-    'Rotates the pre-shared key of Cloudflare Magic WAN / Magic Transit IPsec tunnels with one tool, ' +
-    'generate_ipsec_psk. Validate first (validate_only=true). A real rotation breaks the tunnel until the new key ' +
+    'Rotates the pre-shared key of Cloudflare Magic WAN / Magic Transit IPsec tunnels with generate_ipsec_psk; ' +
+    'list_ipsec_tunnels (read-only) finds a tunnel id by name and shows how old each key is. ' +
+    'Validate first (validate_only=true). A real rotation breaks the tunnel until the new key ' +
     'is configured on the customer device, so it always needs the user’s explicit confirmation; never confirm on ' +
     'their behalf. Keys are written to files on the server machine, not shown.';
   if (sandbox) {
@@ -72,11 +76,12 @@ function instructions(sandbox: boolean, unfinished: readonly AuditRecord[]): str
   }
   if (unfinished.length > 0) {
     const list = unfinished
-      .map((a) => `tunnel ${a.ipsec_tunnel_id} in account ${a.account_id} (sent ${formatTime(a.time)})`)
+      .map(
+        (a) =>
+          `tunnel ${a.ipsec_tunnel_id} in account ${a.account_id} (sent ${formatTime(a.time)}: ${unfinishedConsequence(a)})`,
+      )
       .join('; ');
-    text +=
-      ` Tell the user: earlier rotations never recorded their outcome (the server stopped mid-rotation): ${list}. ` +
-      'Each of those keys may have been replaced and lost; check those tunnels before relying on their keys.';
+    text += ` Tell the user: earlier rotations never recorded their outcome (the server stopped mid-rotation): ${list}.`;
   }
   return text;
 }
@@ -89,18 +94,16 @@ export function createServer(options: CreateServerOptions): IpsecPskServer {
     { name: 'ipsec-psk', title: 'IPsec tunnel PSK rotation', version: SERVER_VERSION },
     { instructions: instructions(options.sandbox ?? false, options.unfinished ?? []) },
   );
-  const directory = new KeyDirectory(options.pskDir, options.files);
-  const fallback =
-    options.fallbackDir === undefined ? undefined : new KeyDirectory(options.fallbackDir, options.files);
-  const steps = new RotationSteps({
+  const steps = createSteps({
     client: options.client,
-    store: new PskStore(directory, fallback, now),
-    audit: new AuditLog(directory, now),
-    locks: new TunnelLocks(directory, logger, options.lockStaleMs ?? LOCK_STALE_MS),
+    pskDir: options.pskDir,
+    fallbackDir: options.fallbackDir,
     logger,
+    now,
     reveal: options.reveal ?? false,
     sandbox: options.sandbox ?? false,
-    now,
+    files: options.files,
+    lockStaleMs: options.lockStaleMs,
   });
   const app = new AppConfirmations(() => now().getTime());
   const rotation = new Rotation({
@@ -113,7 +116,27 @@ export function createServer(options: CreateServerOptions): IpsecPskServer {
   registerGenerateIpsecPskTool(server, rotation, {
     progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
   });
-  registerAppTools(server, new AppFlow({ steps, app, rotation, appReveal: options.appReveal ?? true }));
+  const fleet = new FleetRotation({
+    steps,
+    tokens: new ConfirmationTokens(options.confirmationTtlMs, () => now().getTime()),
+    app,
+    confirmMode: options.confirmMode ?? 'auto',
+    defaultAccountId: options.defaultAccountId,
+    sleep: options.rateLimitSleep,
+  });
+  registerRotateIpsecPsksTool(server, fleet, {
+    progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
+  });
+  registerListIpsecTunnelsTool(server, {
+    client: options.client,
+    defaultAccountId: options.defaultAccountId,
+    sandbox: options.sandbox ?? false,
+    now,
+  });
+  registerAppTools(
+    server,
+    new AppFlow({ steps, app, rotation, fleet, appReveal: options.appReveal ?? true }),
+  );
   registerViewResource(server);
   return { server, idle: () => steps.idle(), inFlight: () => steps.inFlight };
 }

@@ -13,7 +13,7 @@ const WRITING = new Set(['write', 'writeFile', 'appendFile', 'sync', 'datasync',
 
 /**
  * Real files, except that once armed every write, sync or truncate on a file opened under `under` (default:
- * anywhere) rejects with `failWrites` (ENOSPC, EROFS, EIO…), at most `times` times. Opening and creating still
+ * anywhere) rejects with `failWrites` (ENOSPC, EROFS, EIO…), at most `times` times, after sparing the first `after`. Opening and creating still
  * work, as they do on a full disk.
  */
 export function failingFiles(options: {
@@ -21,9 +21,12 @@ export function failingFiles(options: {
   under?: string;
   times?: number;
   armed?: boolean;
+  /** Matching writes that still succeed once armed, before the first failure. */
+  after?: number;
 }): FailingFiles {
   let armed = options.armed ?? false;
   let left = options.times ?? Number.POSITIVE_INFINITY;
+  let spared = options.after ?? 0;
   let failures = 0;
   const matches = (path: string) => options.under === undefined || path.startsWith(options.under);
 
@@ -36,6 +39,10 @@ export function failingFiles(options: {
         if (!WRITING.has(String(property))) return value.bind(target);
         return (...args: unknown[]) => {
           if (armed && left > 0 && matches(String(path))) {
+            if (spared > 0) {
+              spared -= 1;
+              return value.apply(target, args);
+            }
             left -= 1;
             failures += 1;
             return Promise.reject(

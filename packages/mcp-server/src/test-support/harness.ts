@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -33,6 +33,8 @@ export interface Harness {
   /** Calls any tool by name, as the panel (or a misbehaving model) would. */
   callTool(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
   pskFiles(): Promise<string[]>;
+  /** The audit log's lines, parsed; none when there is no log yet. */
+  auditLines(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async pskFiles() {
       const entries = await readdir(pskDir, { recursive: true });
       return entries.filter((entry) => entry.endsWith('.psk')).map((entry) => join(pskDir, entry));
+    },
+    async auditLines() {
+      const text = await readFile(join(pskDir, 'audit.jsonl'), 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     },
     async close() {
       await client.close();

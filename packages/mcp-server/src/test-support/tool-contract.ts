@@ -15,15 +15,39 @@ export const APP_ONLY_TOOLS = ['ipsec_psk_panel_answer', 'ipsec_psk_panel_open',
 
 /**
  * The tool-list contract every client sees, wherever it is listed from (in memory, over stdio, through the MCP
- * Inspector): one tool for the model, generate_ipsec_psk, destructive, with its four inputs and the panel linked;
- * the panel's tools marked app-only.
+ * Inspector): three tools for the model: generate_ipsec_psk, destructive, with its four inputs and the panel
+ * linked; rotate_ipsec_psks, destructive, for several tunnels; list_ipsec_tunnels, read-only; the panel's tools
+ * marked app-only.
  */
 export function expectToolContract(tools: ListedTool[]): void {
   const forModel = tools.filter(
     (tool) => !tool._meta?.ui?.visibility || tool._meta.ui.visibility.includes('model'),
   );
-  expect(forModel.map((tool) => tool.name)).toEqual(['generate_ipsec_psk']);
-  const [tool] = forModel;
+  expect(forModel.map((tool) => tool.name).sort()).toEqual([
+    'generate_ipsec_psk',
+    'list_ipsec_tunnels',
+    'rotate_ipsec_psks',
+  ]);
+  const bulk = forModel.find((listed) => listed.name === 'rotate_ipsec_psks');
+  expect(bulk?.annotations).toMatchObject({
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+  });
+  expect(Object.keys(bulk?.inputSchema.properties ?? {}).sort()).toEqual([
+    'account_id',
+    'confirmation_token',
+    'ipsec_tunnel_ids',
+    'validate_only',
+  ]);
+  expect(bulk?.inputSchema.required).toEqual(['ipsec_tunnel_ids']);
+  expect(bulk?.outputSchema?.properties).toHaveProperty('tunnels');
+  expect(bulk?._meta?.ui).toEqual({ resourceUri: 'ui://ipsec-psk/rotation-panel.html', visibility: ['model'] });
+  expect(forModel.find((listed) => listed.name === 'list_ipsec_tunnels')?.annotations).toMatchObject({
+    readOnlyHint: true,
+    destructiveHint: false,
+  });
+  const tool = forModel.find((listed) => listed.name === 'generate_ipsec_psk');
   expect(tool?.annotations).toMatchObject({
     readOnlyHint: false,
     destructiveHint: true,

@@ -23,9 +23,18 @@ export function registerAppTools(server: McpServer, flow: AppFlow): void {
     {
       title: 'Open a rotation confirmation (panel only)',
       description:
-        'Used by the confirmation panel when it shows a question; hands the panel what lets it answer.',
+        'Used by the confirmation panel when it shows a question; hands the panel what lets it answer, and what ' +
+        'the question is about: one tunnel (generate_ipsec_psk) or several (rotate_ipsec_psks).',
       inputSchema: { confirmation_id: confirmationId },
-      outputSchema: { nonce: z.string(), account_id: z.string(), ipsec_tunnel_id: z.string() },
+      outputSchema: {
+        nonce: z.string(),
+        account_id: z.string(),
+        ipsec_tunnel_id: z.string().optional().describe('The tunnel, for one tunnel’s rotation.'),
+        ipsec_tunnel_ids: z
+          .array(z.string())
+          .optional()
+          .describe('The tunnels, in the order asked, for a bulk rotation (rotate_ipsec_psks).'),
+      },
       annotations: { readOnlyHint: true, openWorldHint: false },
       _meta: APP_ONLY,
     },
@@ -37,7 +46,8 @@ export function registerAppTools(server: McpServer, flow: AppFlow): void {
     APP_TOOLS.answer,
     {
       title: 'Answer a rotation confirmation (panel only)',
-      description: 'The user clicked Rotate now or Cancel in the confirmation panel.',
+      description:
+        'The user clicked Rotate now (one tunnel) or Rotate N keys now (several), or Cancel, in the confirmation panel.',
       inputSchema: { confirmation_id: confirmationId, nonce, decision: z.enum(['rotate', 'cancel']) },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       _meta: APP_ONLY,
@@ -51,7 +61,9 @@ export function registerAppTools(server: McpServer, flow: AppFlow): void {
     APP_TOOLS.reveal,
     {
       title: 'Show the new key in the panel (panel only)',
-      description: 'The user clicked Reveal key; the key goes to the panel alone, never to the model.',
+      description:
+        'The user clicked Reveal key; the key goes to the panel alone, never to the model. One tunnel’s rotation ' +
+        'only: the keys of a bulk rotation stay in their files.',
       inputSchema: { confirmation_id: confirmationId, nonce },
       outputSchema: { psk: z.string(), psk_fingerprint: z.string(), psk_file: z.string().optional() },
       annotations: { readOnlyHint: true, openWorldHint: false },

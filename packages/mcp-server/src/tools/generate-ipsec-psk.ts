@@ -1,48 +1,27 @@
-import { IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier } from '@ipsec-psk/core';
-import { getUiCapability, RESOURCE_MIME_TYPE, registerAppTool } from '@modelcontextprotocol/ext-apps/server';
+import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { keepAlive } from '../keep-alive.js';
-import type { ConfirmAnswer, Confirmer, Rotation, RotationAnswer } from '../rotation.js';
+import type { Rotation, RotationAnswer } from '../rotation.js';
 import { rotationOutputShape } from '../rotation-output.js';
 import { VIEW_URI } from '../view-resource.js';
+import { formConfirmer } from './form-confirmer.js';
+import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
 import { toolResult } from './tool-result.js';
 
 /** The tool's name, as assistants call it. */
 export const GENERATE_IPSEC_PSK = 'generate_ipsec_psk';
 
-// A human answers the confirmation; the SDK's 60 s default would cancel people who read before clicking.
-const CONFIRMATION_TIMEOUT_MS = 10 * 60_000;
-
-// The limits are core's (tested against the spec); min/max also put them in the JSON schema clients see.
-function identifier(field: string, description: string) {
-  const error = `${field} must be ${IDENTIFIER_RULE}`;
-  return z
-    .string()
-    .min(1, { error })
-    .max(IDENTIFIER_MAX_LENGTH, { error })
-    .refine(isIdentifier, { error })
-    .describe(description);
-}
-
 export const inputSchema = {
-  account_id: identifier(
-    'account_id',
-    'Cloudflare account id (32 hex characters). Optional when the server has a default account.',
-  ).optional(),
-  ipsec_tunnel_id: identifier('ipsec_tunnel_id', 'The IPsec tunnel whose pre-shared key is replaced.'),
+  account_id: accountIdInput,
+  ipsec_tunnel_id: identifier('ipsec_tunnel_id').describe(
+    'The IPsec tunnel whose pre-shared key is replaced.',
+  ),
   validate_only: z
     .boolean()
     .default(false)
     .describe('true: only check that the key could be generated; nothing changes and nobody is asked.'),
-  confirmation_token: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe(
-      'Only for the two-step flow: the token from a confirmation_required result, passed after the user agreed.',
-    ),
+  confirmation_token: confirmationTokenInput,
 };
 
 const DESCRIPTION = [
@@ -88,47 +67,10 @@ export function registerGenerateIpsecPskTool(
       _meta: { ui: { resourceUri: VIEW_URI, visibility: ['model'] } },
     },
     async (args, extra) => {
-      const capabilities = server.server.getClientCapabilities();
-      const confirmer: Confirmer = {
-        canAsk: Boolean(capabilities?.elicitation?.form),
-        canShowApp: Boolean(getUiCapability(capabilities)?.mimeTypes?.includes(RESOURCE_MIME_TYPE)),
-        async ask(message): Promise<ConfirmAnswer> {
-          // Leaving before the user answers cancels the question (nothing is sent). Once they answered, the
-          // request's signal must no longer reach the question: the SDK would write a cancellation for an answered
-          // request, to a client that may be gone.
-          const question = new AbortController();
-          const cancel = () => question.abort(extra.signal.reason);
-          if (extra.signal.aborted) cancel();
-          extra.signal.addEventListener('abort', cancel, { once: true });
-          try {
-            return await ask(message, question.signal);
-          } finally {
-            extra.signal.removeEventListener('abort', cancel);
-          }
-        },
-      };
-      const ask = async (message: string, signal: AbortSignal): Promise<ConfirmAnswer> => {
-        const reply = await server.server.elicitInput(
-          {
-            mode: 'form',
-            message,
-            requestedSchema: {
-              type: 'object',
-              properties: {
-                confirm: {
-                  type: 'boolean',
-                  title: 'Rotate the key now',
-                  description: 'The current key stops working immediately.',
-                },
-              },
-              required: ['confirm'],
-            },
-          },
-          { timeout: CONFIRMATION_TIMEOUT_MS, signal },
-        );
-        if (reply.action === 'accept') return reply.content?.confirm === true ? 'accept' : 'decline';
-        return reply.action;
-      };
+      const confirmer = formConfirmer(server, extra, {
+        title: 'Rotate the key now',
+        description: 'The current key stops working immediately.',
+      });
       const stop = keepAlive(extra, options.progressIntervalMs);
       try {
         return toolResult<RotationAnswer>(await rotation.run(args, confirmer));

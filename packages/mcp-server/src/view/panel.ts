@@ -1,6 +1,7 @@
-// The confirmation panel: an MCP App View rendered by the host in a sandboxed iframe. It shows a pending rotation,
-// lets the user confirm it with a click (the model holds nothing that could), shows the outcome, and on request
-// the new key, which never leaves this panel. Everything from the server is written with textContent.
+// The confirmation panel: an MCP App View rendered by the host in a sandboxed iframe. It shows a pending rotation
+// of one tunnel (generate_ipsec_psk) or of several (rotate_ipsec_psks, see fleet-view.ts), lets the user confirm it
+// with a click (the model holds nothing that could), shows the outcome, and on request one tunnel's new key, which
+// never leaves this panel. Everything from the server is written with textContent.
 import {
   App,
   applyDocumentTheme,
@@ -10,20 +11,15 @@ import {
 } from '@modelcontextprotocol/ext-apps';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { APP_TOOLS } from '../app-tool-names.js';
+import type { FleetOutput } from '../fleet/fleet-output.js';
 import type { RotationOutput } from '../rotation-output.js';
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const show = (id: string, visible = true) => {
-  $(id).hidden = !visible;
-};
-const setText = (id: string, text: string) => {
-  $(id).textContent = text;
-};
+import { $, lead, message, setText, show } from './dom.js';
+import { isFleet, renderFleetQuestion, renderFleetResults, renderFleetTunnels } from './fleet-view.js';
 
 const app = new App({ name: 'ipsec-psk-panel', version: '1.0.0' }, {}, { autoResize: true });
 
-/** What lets this panel answer: the confirmation it opened and the nonce that came with it. */
-let opened: { confirmationId: string; nonce: string } | undefined;
+/** What lets this panel answer: the confirmation it opened, the nonce that came with it, and whether it is a fleet's. */
+let opened: { confirmationId: string; nonce: string; fleet: boolean } | undefined;
 
 function applyContext(context: McpUiHostContext | undefined): void {
   if (context?.theme) applyDocumentTheme(context.theme);
@@ -33,17 +29,6 @@ function applyContext(context: McpUiHostContext | undefined): void {
 
 function textOf(result: CallToolResult): string {
   return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
-}
-
-function lead(text: string): void {
-  setText('lead', text);
-}
-
-function message(text: string, tone: 'plain' | 'success' | 'warning' | 'danger' = 'plain'): void {
-  const element = $('message');
-  element.textContent = text;
-  element.className = `notice ${tone === 'plain' ? '' : tone === 'danger' ? 'danger-notice' : tone}`;
-  element.hidden = text === '';
 }
 
 function renderFacts(output: RotationOutput): void {
@@ -67,6 +52,32 @@ function renderHistory(lines: string[] | undefined): void {
   show('history', (lines ?? []).length > 0);
 }
 
+/** Tells the model what a bulk rotation came to: each tunnel's result and file, never a key. */
+function tellModelFleet(result: CallToolResult, output: FleetOutput): void {
+  const tunnels = output.tunnels.map(
+    ({ ipsec_tunnel_id, result, psk_file, psk_fingerprint, reason, rotated }) => ({
+      ipsec_tunnel_id,
+      result,
+      psk_file,
+      psk_fingerprint,
+      reason,
+      rotated,
+    }),
+  );
+  const { status, account_id, applied, not_applied, not_sent, unknown } = output;
+  void app
+    .updateModelContext({
+      content: [
+        {
+          type: 'text',
+          text: `The user answered in the confirmation panel. The server reported:\n${textOf(result)}`,
+        },
+      ],
+      structuredContent: { status, account_id, applied, not_applied, not_sent, unknown, tunnels },
+    })
+    .catch(() => {});
+}
+
 /** Tells the model what happened: the outcome only, never the key. */
 function tellModel(summary: string, output?: RotationOutput): void {
   const structured: Record<string, unknown> = {};
@@ -87,6 +98,20 @@ function tellModel(summary: string, output?: RotationOutput): void {
     .catch(() => {});
 }
 
+/** A bulk rotation's outcome: completed or unknown (a table per tunnel), or declined. */
+function renderFleetOutcome(result: CallToolResult, output: FleetOutput, viaPanel: boolean): void {
+  show('history', false);
+  if (output.status === 'declined' || output.status === 'cancelled') {
+    renderFleetTunnels(output);
+    show('fleet-list', false);
+    lead('Cancelled: nothing was sent');
+    message(textOf(result));
+  } else {
+    renderFleetResults(output);
+  }
+  if (viaPanel) tellModelFleet(result, output);
+}
+
 function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
   show('actions', false);
   show('warning', false);
@@ -95,6 +120,10 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
     message(textOf(result), 'danger');
     if (viaPanel)
       tellModel(`The user answered in the confirmation panel; the server said: ${textOf(result)}`);
+    return;
+  }
+  if (isFleet(result.structuredContent)) {
+    renderFleetOutcome(result, result.structuredContent, viaPanel);
     return;
   }
   const output = result.structuredContent as unknown as RotationOutput;
@@ -137,7 +166,7 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
   }
 }
 
-async function openConfirmation(output: RotationOutput): Promise<void> {
+async function openConfirmation(output: RotationOutput | FleetOutput): Promise<void> {
   const confirmationId = output.confirmation_id as string;
   const result = await app.callServerTool({
     name: APP_TOOLS.open,
@@ -148,8 +177,10 @@ async function openConfirmation(output: RotationOutput): Promise<void> {
     message(textOf(result), 'danger');
     return;
   }
-  opened = { confirmationId, nonce: (result.structuredContent as { nonce: string }).nonce };
-  lead('Rotate the pre-shared key of this tunnel?');
+  const fleet = isFleet(output);
+  opened = { confirmationId, nonce: (result.structuredContent as { nonce: string }).nonce, fleet };
+  if (fleet) renderFleetQuestion(output);
+  else lead('Rotate the pre-shared key of this tunnel?');
   renderHistory(output.history);
   show('warning');
   show('actions');
@@ -159,12 +190,15 @@ async function openConfirmation(output: RotationOutput): Promise<void> {
 async function answer(decision: 'rotate' | 'cancel'): Promise<void> {
   if (!opened) return;
   for (const id of ['rotate', 'cancel']) $<HTMLButtonElement>(id).disabled = true;
-  lead(decision === 'rotate' ? 'Rotating… keep this panel open until the key is stored' : 'Cancelling…');
+  const rotating = opened.fleet
+    ? 'Rotating… keep this panel open until every key is stored and sent'
+    : 'Rotating… keep this panel open until the key is stored';
+  lead(decision === 'rotate' ? rotating : 'Cancelling…');
   const result = await app
     .callServerTool(
       { name: APP_TOOLS.answer, arguments: { ...toArguments(opened), decision } },
-      // Validation, the rotation and storing the key can take a while on a slow link.
-      { timeout: 5 * 60_000 },
+      // Storing and sending can take a while on a slow link; a large fleet may wait out Cloudflare's rate limit.
+      { timeout: (opened.fleet ? 30 : 5) * 60_000 },
     )
     .catch(
       (error: unknown): CallToolResult => ({
@@ -173,6 +207,8 @@ async function answer(decision: 'rotate' | 'cancel'): Promise<void> {
       }),
     );
   renderOutcome(result, true);
+  // The buttons are gone: the outcome's headline takes the focus, so keyboard and screen reader users land on it.
+  $('lead').focus();
 }
 
 function toArguments(state: { confirmationId: string; nonce: string }) {
@@ -218,15 +254,20 @@ async function render(result: CallToolResult): Promise<void> {
     message(textOf(result), 'danger');
     return;
   }
-  const output = result.structuredContent as unknown as RotationOutput;
-  renderFacts(output);
+  const output = result.structuredContent as unknown as RotationOutput | FleetOutput;
+  if (isFleet(output)) renderFleetTunnels(output);
+  else renderFacts(output);
   if (output.status === 'confirmation_required' && output.confirm_via === 'app' && output.confirmation_id) {
     await openConfirmation(output);
   } else if (output.status === 'confirmation_required') {
     lead('Your assistant will ask you to confirm in the chat');
     message('Nothing has been changed.');
   } else if (output.status === 'validated') {
-    lead('Validated: a new key could be generated. Nothing was changed.');
+    lead(
+      isFleet(output)
+        ? `Validated: Cloudflare would accept new keys for all ${output.tunnels.length} tunnels. Nothing was changed.`
+        : 'Validated: a new key could be generated. Nothing was changed.',
+    );
   } else {
     renderOutcome(result, false);
   }
@@ -241,6 +282,7 @@ $('hide').addEventListener('click', hide);
 app.addEventListener('hostcontextchanged', applyContext);
 app.addEventListener('toolinput', ({ arguments: args }) => {
   if (typeof args?.ipsec_tunnel_id === 'string') lead(`Checking tunnel ${args.ipsec_tunnel_id}…`);
+  if (Array.isArray(args?.ipsec_tunnel_ids)) lead(`Checking ${args.ipsec_tunnel_ids.length} tunnels…`);
 });
 app.addEventListener('toolresult', (result) => void render(result as CallToolResult));
 app.addEventListener('toolcancelled', () => lead('The call was cancelled; nothing was changed here.'));

@@ -1,0 +1,87 @@
+import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { fleetOutputShape } from '../fleet/fleet-output.js';
+import { FLEET_MAX, type FleetAnswer, type FleetRotation } from '../fleet/fleet-rotation.js';
+import { progressReporter } from '../keep-alive.js';
+import { VIEW_URI } from '../view-resource.js';
+import { formConfirmer } from './form-confirmer.js';
+import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
+import { toolResult } from './tool-result.js';
+
+/** The tool's name, as assistants call it. */
+export const ROTATE_IPSEC_PSKS = 'rotate_ipsec_psks';
+
+export const inputSchema = {
+  account_id: accountIdInput,
+  ipsec_tunnel_ids: z
+    .array(identifier('each of ipsec_tunnel_ids'))
+    .min(1)
+    .max(FLEET_MAX)
+    .describe('The tunnels whose keys are replaced, each once (find ids with list_ipsec_tunnels).'),
+  validate_only: z
+    .boolean()
+    .default(false)
+    .describe(
+      'true: only check that Cloudflare would accept new keys for them all; nothing changes, nobody is asked.',
+    ),
+  confirmation_token: confirmationTokenInput,
+};
+
+const DESCRIPTION = [
+  'Rotate the pre-shared keys (PSKs) of several Cloudflare Magic WAN / Magic Transit IPsec tunnels at once, with one',
+  'confirmation by the user. DESTRUCTIVE: each current key stops working at once and each tunnel stays down until',
+  'its new key is configured on its customer device. Use validate_only=true first. The server asks the user directly',
+  '(a form, or a confirmation panel shown with the result, where only their click confirms) when the client supports',
+  'it; otherwise it returns status confirmation_required with a confirmation_token: show the question to the user',
+  'and call again with the token only after they explicitly agree. The new keys are',
+  'made on the server and stored in 0600 files before they are sent, so no outcome loses a key; the result lists',
+  'each tunnel as applied, not_applied (with Cloudflare’s reason; the old key still works), not_sent or unknown',
+  '(the stored key may or may not be in force). Also the safe way back when generate_ipsec_psk lost a key.',
+].join(' ');
+
+/** Options of the tool beyond the flow. */
+export interface FleetToolOptions {
+  progressIntervalMs: number;
+}
+
+/** Registers rotate_ipsec_psks on `server`. */
+export function registerRotateIpsecPsksTool(
+  server: McpServer,
+  fleet: FleetRotation,
+  options: FleetToolOptions,
+): void {
+  registerAppTool(
+    server,
+    ROTATE_IPSEC_PSKS,
+    {
+      title: 'Rotate the pre-shared keys of several IPsec tunnels',
+      description: DESCRIPTION,
+      inputSchema,
+      outputSchema: fleetOutputShape,
+      annotations: {
+        title: 'Rotate the pre-shared keys of several IPsec tunnels',
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+      // Hosts with MCP Apps show the panel with every result (the question, then the per-tunnel outcome); only
+      // the model calls this tool.
+      _meta: { ui: { resourceUri: VIEW_URI, visibility: ['model'] } },
+    },
+    async (args, extra) => {
+      const count = args.ipsec_tunnel_ids.length;
+      const confirmer = formConfirmer(server, extra, {
+        title: `Rotate ${count === 1 ? 'the key' : `all ${count} keys`} now`,
+        description: 'Each current key stops working immediately.',
+      });
+      const progress = progressReporter(extra, options.progressIntervalMs);
+      try {
+        return toolResult<FleetAnswer>(await fleet.run(args, confirmer, progress.report));
+      } finally {
+        progress.stop();
+      }
+    },
+  );
+}
