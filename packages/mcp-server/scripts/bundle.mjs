@@ -1,5 +1,5 @@
 // Builds what the package ships, so that what `npx` installs is honest: everything the code runs is inside it.
-// - dist/cli.js, the binary: every dependency bundled (no runtime dependencies to install). The sandbox's simulator,
+// - dist/cli.js (the MCP server) and dist/ipsec-psk.js (the command line), the binaries: every dependency bundled (no runtime dependencies to install). The sandbox's simulator,
 //   with its spec validation, is a separate chunk loaded only by --sandbox.
 // - dist/index.js, the library: bundled too, except @modelcontextprotocol/sdk and @ipsec-psk/core, which a program
 //   embedding the server brings itself (optional peer dependencies: its client and its transports).
@@ -30,7 +30,8 @@ for (const name of await readdir(`${packageDir}dist`).catch(() => [])) {
 
 await build({
   ...common,
-  entryPoints: ['src/cli.ts'],
+  // The two binaries share one build, so the code they share lives in shared chunks, once.
+  entryPoints: { cli: 'src/cli.ts', 'ipsec-psk': 'src/terminal/main.ts' },
   outdir: 'dist',
   // Chunks beside cli.js: the code finds the panel (dist/rotation-panel.html) next to itself.
   splitting: true,
@@ -38,6 +39,7 @@ await build({
   minify: true,
 });
 await chmod(`${packageDir}dist/cli.js`, 0o755);
+await chmod(`${packageDir}dist/ipsec-psk.js`, 0o755);
 
 await build({
   ...common,
