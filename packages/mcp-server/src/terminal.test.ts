@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_ACCOUNT_ID, manyTunnels, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Captured, exitOf } from './test-support/processes.js';
+import { Captured, exitOf, CLI as SERVER } from './test-support/processes.js';
 
 // The ipsec-psk command line, as a scheduled job or a person runs it: the built binary in a child process, against
 // the simulator over loopback HTTP, with its keys in a temporary IPSEC_PSK_DIR.
@@ -212,6 +212,33 @@ describe('ipsec-psk rotate', () => {
     expect(await exitOf(child)).toBe(0);
     expect(stdout.text).toMatch(/Rotated 1 of 1/);
     expect((await audit()).filter((line) => line.event === 'psk_set')).toHaveLength(1);
+  });
+});
+
+describe('a crash mid-rotation', () => {
+  it('SIGKILL while keys are on their way: nothing is lost, and the MCP server names the stored key at start', async () => {
+    sim.inject({ type: 'delay', ms: 5_000, match: { operation: 'set_psks', validateOnly: false } });
+    const child = spawn(process.execPath, [BIN, 'rotate', ID(8), '--yes'], { env: env(), stdio: 'pipe' });
+    child.stdin.end();
+    for (let i = 0; i < 300 && sets() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sets()).toBe(1);
+    child.kill('SIGKILL');
+    await exitOf(child);
+    // Cloudflare stored the key (the delay fault stores first); so did we, before sending.
+    const [file] = await keyFiles(ID(8));
+    expect(await readFile(file ?? '', 'utf8')).toBe(sim.tunnel(DEMO_ACCOUNT_ID, ID(8))?.psk);
+    expect((await audit()).map((line) => line.event)).toEqual(['rotation_attempt']);
+
+    // Time passes beyond the dead process's lock, then the MCP server starts on the same directory.
+    const past = new Date(Date.now() - 60_000);
+    await utimes(join(pskDir, DEMO_ACCOUNT_ID, ID(8), 'rotation.lock'), past, past);
+    const server = spawn(process.execPath, [SERVER], { env: env(), stdio: 'pipe' });
+    const stderr = new Captured(server.stderr);
+    await stderr.waitFor(/ready/);
+    server.stdin.end();
+    await exitOf(server);
+    expect(stderr.text).toContain(`a rotation of tunnel ${ID(8)} (account ${DEMO_ACCOUNT_ID}) sent at`);
+    expect(stderr.text).toContain(`the tunnel uses either its previous key or the one stored in ${file}`);
   });
 });
 

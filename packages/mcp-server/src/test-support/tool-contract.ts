@@ -42,7 +42,10 @@ export function expectToolContract(tools: ListedTool[]): void {
   ]);
   expect(bulk?.inputSchema.required).toEqual(['ipsec_tunnel_ids']);
   expect(bulk?.outputSchema?.properties).toHaveProperty('tunnels');
-  expect(bulk?._meta?.ui).toEqual({ resourceUri: 'ui://ipsec-psk/rotation-panel.html', visibility: ['model'] });
+  expect(bulk?._meta?.ui).toEqual({
+    resourceUri: 'ui://ipsec-psk/rotation-panel.html',
+    visibility: ['model'],
+  });
   expect(forModel.find((listed) => listed.name === 'list_ipsec_tunnels')?.annotations).toMatchObject({
     readOnlyHint: true,
     destructiveHint: false,
