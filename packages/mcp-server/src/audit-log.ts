@@ -47,6 +47,8 @@ export interface AuditEntry
   attempt_id?: string;
   /** The server process that made the attempt. */
   pid?: number;
+  /** Who asked, over HTTP: the bearer token's name or the OAuth subject. */
+  principal?: string;
   confirmed_by?: ConfirmationChannel | 'terminal' | 'flag';
   /** Which call an attempt sends: Cloudflare generates the key, or we set one made and stored here. */
   operation?: 'psk_generate' | 'set_psks';

@@ -13,12 +13,19 @@ import { SERVER_VERSION } from './version.js';
 const USAGE = `ipsec-psk-mcp ${SERVER_VERSION}: MCP server (stdio) with the tool generate_ipsec_psk, which rotates the
 pre-shared key of a Cloudflare Magic WAN / Magic Transit IPsec tunnel after the user confirms.
 
-Usage: ipsec-psk-mcp [--sandbox]
+Usage: ipsec-psk-mcp [--sandbox] [--http [--host HOST] [--port PORT]]
+       ipsec-psk-mcp --new-token NAME
 
 Options:
-  --sandbox   run against a local in-process Cloudflare simulator: no account or token needed, nothing real changes
-  --help      show this help
-  --version   show the version
+  --sandbox          run against a local in-process Cloudflare simulator: no account or token needed, nothing
+                     real changes
+  --http             serve MCP over Streamable HTTP at /mcp (default: stdio); authentication is required unless
+                     HOST is loopback
+  --host HOST        address to listen on (default 127.0.0.1)
+  --port PORT        port to listen on (default 8787; 0: any free port)
+  --new-token NAME   print a new bearer token for NAME and the line to add to IPSEC_PSK_HTTP_TOKENS_FILE
+  --help             show this help
+  --version          show the version
 
 Environment:
   CLOUDFLARE_API_TOKEN                      API token with "Magic WAN Write" or "Magic Transit Write" (preferred)
@@ -36,6 +43,19 @@ Environment:
   IPSEC_PSK_REVEAL                          1: include the key itself in tool results (default 0)
   IPSEC_PSK_APP_REVEAL                      0: the MCP App panel may not show the key (default 1: it may,
                                             to the user only, never to the model)
+
+HTTP mode (--http):
+  IPSEC_PSK_HTTP_TOKENS_FILE                file of bearer tokens: "NAME sha256:HEX [SCOPE...]" per line
+  IPSEC_PSK_HTTP_TOKENS                     the same lines inline, separated by commas
+  IPSEC_PSK_OAUTH_ISSUER                    or: accept OAuth access tokens (JWT) from this issuer
+  IPSEC_PSK_HTTP_PUBLIC_URL                 the URL clients use (https behind TLS termination); the token
+                                            audience in OAuth mode (default http://HOST:PORT/mcp)
+  IPSEC_PSK_HTTP_ALLOWED_HOSTS              Host names accepted (default: the public URL's, and loopback names
+                                            on a loopback bind)
+  IPSEC_PSK_HTTP_ALLOWED_ORIGINS            browser Origins accepted (default: the public URL's)
+  IPSEC_PSK_HTTP_MAX_SESSIONS               open sessions at most (default 32)
+  IPSEC_PSK_HTTP_SESSION_IDLE_MINUTES       an idle session closes after this long (default 30)
+  IPSEC_PSK_HTTP_RATE_LIMIT                 requests per minute per principal (default 120)
 `;
 
 function fail(message: string, exitCode = 1): never {
@@ -57,16 +77,49 @@ function describeTransportError(error: Error): string {
   return `the connection reported ${error.name}`;
 }
 
-async function main(): Promise<void> {
-  let values: { sandbox?: boolean; help?: boolean; version?: boolean };
+const OPTIONS = {
+  sandbox: { type: 'boolean' },
+  http: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'new-token': { type: 'string' },
+  help: { type: 'boolean' },
+  version: { type: 'boolean' },
+} as const;
+
+/** `--new-token NAME`: a token for a user, and the line the operator adds to the token list (its hash only). */
+async function printNewToken(name: string): Promise<void> {
+  const { hashToken, newToken, parseTokenList } = await import('./http/bearer-tokens.js');
+  const token = newToken();
+  const line = `${name} ${hashToken(token)}`;
   try {
-    ({ values } = parseArgs({
-      options: { sandbox: { type: 'boolean' }, help: { type: 'boolean' }, version: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
+    parseTokenList(line, '--new-token');
+  } catch (error) {
+    fail((error as Error).message, 2);
+  }
+  process.stderr.write(
+    'Give the token (first line) to its user, over a channel you trust; it is not stored anywhere.\n' +
+      'Add the second line to the file IPSEC_PSK_HTTP_TOKENS_FILE names (append scopes, e.g. "psk:validate", to limit it).\n',
+  );
+  process.stdout.write(`${token}\n${line}\n`);
+}
+
+async function main(): Promise<void> {
+  let values: {
+    [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean;
+  };
+  try {
+    ({ values } = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
     fail(`${(error as Error).message}. Run ipsec-psk-mcp --help.`, 2);
+  }
+  if (values['new-token'] !== undefined) return printNewToken(values['new-token']);
+  const port = values.port === undefined ? 8787 : Number(values.port);
+  if (!values.http && (values.host !== undefined || values.port !== undefined)) {
+    fail('--host and --port need --http. Run ipsec-psk-mcp --help.', 2);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65_535 || !/^\d+$/.test(values.port ?? '8787')) {
+    fail('--port must be a whole number from 0 to 65535. Run ipsec-psk-mcp --help.', 2);
   }
   if (values.help) {
     process.stdout.write(USAGE);
@@ -112,7 +165,7 @@ async function main(): Promise<void> {
     if (isPskError(error)) fail(error.message);
     throw error;
   }
-  const { server, idle, inFlight } = createServer({
+  const serverOptions = {
     client,
     pskDir: config.pskDir,
     fallbackDir: config.fallbackDir,
@@ -123,7 +176,23 @@ async function main(): Promise<void> {
     defaultAccountId: simulator?.accountId ?? config.defaultAccountId,
     logger,
     unfinished: unfinished.filter(({ running }) => !running).map(({ attempt }) => attempt),
-  });
+  };
+  if (values.http) {
+    const { runHttp } = await import('./http/run-http.js');
+    try {
+      await runHttp({
+        flags: { host: values.host ?? '127.0.0.1', port },
+        server: serverOptions,
+        logger,
+        onStopped: async () => simulator?.close(),
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) fail(`${error.message} (see ipsec-psk-mcp --help)`);
+      throw error;
+    }
+    return;
+  }
+  const { server, idle, inFlight } = createServer(serverOptions);
 
   let stopping = false;
   const stop = async (why: string, exitCode = 0) => {

@@ -28,6 +28,8 @@ export interface StepsDeps {
   reveal: boolean;
   sandbox: boolean;
   now: () => Date;
+  /** Who is acting (an HTTP client's token name or `sub`), for every audit line; none on stdio. */
+  principal?: string | undefined;
 }
 
 /** What a persisting call came to: the answer, and the key when Cloudflare returned one. */
@@ -104,6 +106,7 @@ export class RotationSteps {
       account_id: target.accountId,
       ipsec_tunnel_id: target.tunnelId,
       sandbox: this.deps.sandbox,
+      ...(this.deps.principal === undefined ? {} : { principal: this.deps.principal }),
       ...extra,
     };
   }

@@ -51,6 +51,8 @@ export interface CreateServerOptions {
   lockStaleMs?: number;
   /** Waits out Cloudflare's rate limit during a bulk rotation; default a real timer (tests need not wait). */
   rateLimitSleep?: (ms: number) => Promise<void>;
+  /** Who this server instance acts for (one HTTP session's principal), written on every audit line. */
+  principal?: string | undefined;
   /** How often a client that asked for progress hears that a call is alive; default 15 s. */
   progressIntervalMs?: number;
 }
@@ -104,6 +106,7 @@ export function createServer(options: CreateServerOptions): IpsecPskServer {
     sandbox: options.sandbox ?? false,
     files: options.files,
     lockStaleMs: options.lockStaleMs,
+    principal: options.principal,
   });
   const app = new AppConfirmations(() => now().getTime());
   const rotation = new Rotation({

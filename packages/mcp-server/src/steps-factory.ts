@@ -19,6 +19,8 @@ export interface StepsOptions {
   sandbox: boolean;
   files?: FileSystem | undefined;
   lockStaleMs?: number | undefined;
+  /** Who is acting, for the audit log (HTTP). */
+  principal?: string | undefined;
 }
 
 /** The key directory, its store, audit log and locks, and the steps every rotation flow shares. */
@@ -35,5 +37,6 @@ export function createSteps(options: StepsOptions): RotationSteps {
     reveal: options.reveal,
     sandbox: options.sandbox,
     now: options.now,
+    principal: options.principal,
   });
 }

@@ -420,6 +420,7 @@ export class FleetRotation {
         logger: deps.logger,
         now: deps.now,
         sandbox: deps.sandbox,
+        principal: deps.principal,
         sleep: this.deps.sleep,
         batchSize: this.deps.batchSize,
       },

@@ -55,6 +55,8 @@ export interface SendDeps {
   logger: Logger;
   now: () => Date;
   sandbox: boolean;
+  /** Who is acting, for the audit lines. */
+  principal?: string | undefined;
   /** Waits for Cloudflare's rate limit; injectable so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
   batchSize?: number;
@@ -91,6 +93,7 @@ export async function sendFleet(
   const base = {
     account_id: accountId,
     sandbox: deps.sandbox,
+    ...(deps.principal === undefined ? {} : { principal: deps.principal }),
     operation: 'set_psks' as const,
     confirmed_by: confirmedBy,
   };
@@ -330,6 +333,7 @@ async function recordOutcomes(
       event: 'psk_set',
       account_id: accountId,
       sandbox: deps.sandbox,
+      ...(deps.principal === undefined ? {} : { principal: deps.principal }),
       ipsec_tunnel_id: key.tunnel.id,
       operation: 'set_psks',
       attempt_id: key.attemptId,

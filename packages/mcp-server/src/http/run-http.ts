@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config.js';
+import type { Logger } from '../logger.js';
+import { type CreateServerOptions, createServer } from '../server.js';
+import { bearerTokenVerifier, parseTokenList } from './bearer-tokens.js';
+import { loadHttpConfig } from './http-config.js';
+import { startHttpServer } from './http-server.js';
+import { discoverAuthorizationServer, jwtVerifier } from './oauth.js';
+
+/** What the binary hands the HTTP mode. */
+export interface RunHttpOptions {
+  flags: { host: string; port: number };
+  /** Everything a server instance needs but its principal. */
+  server: Omit<CreateServerOptions, 'principal'>;
+  logger: Logger;
+  /** Runs after the last session closed (the sandbox's simulator stops). */
+  onStopped(): Promise<void>;
+}
+
+/**
+ * `ipsec-psk-mcp --http`: one process, one server instance per session, authentication from the environment.
+ * Loaded only in HTTP mode, so the stdio server never loads express.
+ */
+export async function runHttp(options: RunHttpOptions): Promise<void> {
+  const { logger } = options;
+  const config = loadHttpConfig(process.env, options.flags, (path) => readFileSync(path, 'utf8'));
+  let verifier: Parameters<typeof startHttpServer>[0]['verifier'];
+  let oauthMetadata: Parameters<typeof startHttpServer>[0]['oauthMetadata'];
+  if (config.auth.mode === 'tokens') {
+    const entries = config.auth.lists.flatMap(({ text, setting }) => parseTokenList(text, setting));
+    if (entries.length === 0) {
+      throw new ConfigError('IPSEC_PSK_HTTP_TOKENS_FILE', 'The bearer token list holds no token.');
+    }
+    verifier = bearerTokenVerifier(entries);
+    logger.info(
+      `authentication: ${entries.length} bearer token(s) (${entries.map((e) => e.name).join(', ')})`,
+    );
+  } else if (config.auth.mode === 'oauth') {
+    const metadata = await discoverAuthorizationServer(config.auth.issuer);
+    oauthMetadata = metadata;
+    verifier = jwtVerifier({
+      issuer: metadata.issuer,
+      audience: config.publicUrl.href,
+      jwksUri: new URL(metadata.jwks_uri),
+    });
+    logger.info(`authentication: OAuth access tokens from ${metadata.issuer} for ${config.publicUrl.href}`);
+  } else {
+    logger.warn('authentication: none (loopback only); anyone on this machine can use the server');
+  }
+
+  const handle = await startHttpServer({
+    config,
+    verifier,
+    oauthMetadata,
+    createInstance: (principal) => createServer({ ...options.server, principal }),
+    logger,
+  });
+  logger.info(`listening on ${handle.url}`);
+
+  let stopping = false;
+  const stop = async (why: string, exitCode = 0) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`stopping: ${why}`);
+    const running = handle.sessions.inFlight();
+    if (running > 0)
+      logger.info(`waiting for ${running} call(s) in flight, so that any key already generated is stored`);
+    await handle.close();
+    await options.onStopped();
+    process.exit(exitCode);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void stop(`received ${signal}`));
+  }
+  process.on('uncaughtException', (error) => {
+    logger.error(`internal error (${error.name})`);
+    void stop('an internal error', 1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error(`internal error (${reason instanceof Error ? reason.name : typeof reason})`);
+    void stop('an internal error', 1);
+  });
+}
