@@ -1,0 +1,632 @@
+// Runs the official MCP conformance suite (@modelcontextprotocol/conformance, server mode) against the built
+// server's Streamable HTTP endpoint: once on loopback without authentication, once with a bearer token through a
+// small loopback proxy that adds the Authorization header (the suite cannot send one). Prints scenario → result
+// and exits 1 if any applicable scenario fails, 2 if the run could not be set up.
+//
+// Usage: node scripts/conformance.mjs [--server-cmd "CMD ARGS"] [--mode both|noauth|auth] [--scenario NAME]...
+//                                     [--results DIR] [--verbose]
+// The server is started as CMD ARGS --http --host 127.0.0.1 --port 0 --sandbox (default CMD: this Node and
+// dist/cli.js; CONFORMANCE_SERVER_CMD works too; words are split on spaces, no quoting). It must print a line
+// matching LISTENING_LINE on stderr. The suite needs Node >= 22: this Node if it is one, else CONFORMANCE_NODE,
+// else Node 24 from npx (node@24, the same package .ci/run uses, so its npx cache is shared).
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** The suite, pinned exactly: the 0.2.0 line checks every message against the spec's JSON schema. */
+const CONFORMANCE_VERSION = '0.2.0-alpha.12';
+/** The wire the scenarios speak: the stateful (initialize, sessions) revision SDK 1.x implements. */
+const SPEC_VERSION = '2025-11-25';
+/** Where the server says it is ready: the first capture is the MCP endpoint's URL. */
+const LISTENING_LINE = /listening on (http:\/\/\S+)/;
+
+/** Scenarios that test what any Streamable HTTP server with its own tools must do. */
+const APPLICABLE = [
+  'server-initialize', // initialize + initialized; a session id of visible ASCII only
+  'server-session-lifecycle', // DELETE with the session id is accepted; that id then gets 404
+  'ping', // ping answers {}
+  'tools-list', // every tool has a name, a description and an inputSchema; names SHOULD match ^[A-Za-z0-9_.-]{1,128}$
+  'server-sse-multiple-streams', // three concurrent POSTs on one session each get 200 and a working stream
+  'dns-rebinding-protection', // Host/Origin evil.example.com gets a 4xx, the server's own host:port a 2xx
+];
+
+/** Scenarios that apply only if the server declares the capability (else shown as n/a). */
+const IF_CAPABILITY = {
+  'logging-set-level': 'logging', // logging/setLevel answers {}
+  'resources-list': 'resources', // every resource has a uri and a name
+  'prompts-list': 'prompts', // every prompt has a name and a description
+};
+
+/**
+ * Every other server scenario of CONFORMANCE_VERSION, and why it is not run.
+ * Fixture scenarios call the suite's own test_* tools, test:// resources or test_* prompts, which a real server does
+ * not have; tools-call-simple-text and tools-call-error even pass when the tool does not exist (the SDK answers an
+ * unknown tool with isError and a text), so they would prove nothing about us.
+ */
+const NOT_APPLICABLE = {
+  // The suite's fixture tools (test_simple_text, test_image_content, ..., test_elicitation_*):
+  'tools-call-simple-text': 'fixture tool test_simple_text; passes even when it does not exist',
+  'tools-call-image': 'fixture tool test_image_content',
+  'tools-call-audio': 'fixture tool test_audio_content',
+  'tools-call-embedded-resource': 'fixture tool test_embedded_resource',
+  'tools-call-mixed-content': 'fixture tool test_multiple_content_types',
+  'tools-call-with-logging': 'fixture tool test_tool_with_logging',
+  'tools-call-error': 'fixture tool test_error_handling; passes even when it does not exist',
+  'tools-call-with-progress': 'fixture tool test_tool_with_progress',
+  'tools-call-sampling': 'fixture tool test_sampling',
+  'tools-call-elicitation': 'fixture tool test_elicitation',
+  'elicitation-sep1034-defaults': 'fixture tool test_elicitation_sep1034_defaults',
+  'elicitation-sep1330-enums': 'fixture tool test_elicitation_sep1330_enums',
+  'json-schema-2020-12': 'fixture tool json_schema_2020_12_tool (and pending in the suite)',
+  // The suite's fixture resources and prompts:
+  'completion-complete': 'completes the fixture prompt test_prompt_with_arguments; no completions capability',
+  'resources-read-text': 'fixture resource test://static-text',
+  'resources-read-binary': 'fixture resource test://static-binary',
+  'resources-templates-read': 'fixture template test://template/{id}/data',
+  'resources-subscribe': 'fixture resource test://watched-resource and the resources.subscribe capability',
+  'resources-unsubscribe': 'fixture resource test://watched-resource and the resources.subscribe capability',
+  'prompts-get-simple': 'fixture prompt test_simple_prompt',
+  'prompts-get-with-args': 'fixture prompt test_prompt_with_arguments',
+  'prompts-get-embedded-resource': 'fixture prompt test_prompt_with_embedded_resource',
+  'prompts-get-with-image': 'fixture prompt test_prompt_with_image',
+  'server-sse-polling': 'fixture tool test_reconnection and an event store (pending in the suite)',
+  // The 2026-07-28 draft: stateless, no initialize, per-request _meta. SDK 1.x does not speak it.
+  'server-stateless': '2026-07-28 draft wire (stateless); SDK 1.x serves 2025-11-25',
+  caching: '2026-07-28 draft (ttlMs/cacheScope on results)',
+  'http-header-validation': '2026-07-28 draft (SEP-2243 Mcp-Method headers)',
+  'http-custom-header-server-validation': '2026-07-28 draft (SEP-2243) and a tool with x-mcp-header',
+  'sep-2164-resource-not-found': '2026-07-28 draft',
+  'input-required-result-*': '2026-07-28 draft (14 scenarios, multi-round tool results)',
+  // Extensions: optional by definition, and not implemented.
+  'sep-2640-skills-*': 'skills extension (3 scenarios)',
+  'tasks-*': 'tasks extension (10 scenarios)',
+};
+
+const SERVER_START_TIMEOUT_MS = 20_000;
+const SCENARIO_TIMEOUT_MS = 20_000; // the suite's own per-scenario timeout
+const SCENARIO_KILL_MS = 40_000; // then the suite's process is killed
+const RESOLVE_TIMEOUT_MS = 180_000; // npx, the first time it downloads Node 24 or the suite
+const RUN_DEADLINE_MS = 120_000; // everything after that
+const REQUEST_TIMEOUT_MS = 10_000;
+
+const USAGE =
+  'Usage: node scripts/conformance.mjs [--server-cmd "CMD ARGS"] [--mode both|noauth|auth] [--scenario NAME]...\n' +
+  '                                    [--results DIR] [--verbose]';
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      'server-cmd': { type: 'string' },
+      mode: { type: 'string', default: 'both' },
+      scenario: { type: 'string', multiple: true },
+      results: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const modes = { both: ['noauth', 'auth'], noauth: ['noauth'], auth: ['auth'] }[values.mode];
+if (!modes) {
+  console.error(`--mode must be both, noauth or auth\n${USAGE}`);
+  process.exit(2);
+}
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const serverCmdText = values['server-cmd'] ?? process.env.CONFORMANCE_SERVER_CMD;
+const serverCmd = serverCmdText
+  ? serverCmdText.trim().split(/\s+/)
+  : [process.execPath, join(packageDir, 'dist', 'cli.js')];
+const SERVER_ARGS = ['--http', '--host', '127.0.0.1', '--port', '0', '--sandbox'];
+
+// ---------------------------------------------------------------- processes: every child is killed on the way out
+
+const children = new Set();
+const cleanups = [];
+
+/** Spawns a child in its own process group, so that it and whatever it starts can be killed together. */
+function start(command, args, options = {}) {
+  const child = spawn(command, args, { ...options, detached: true });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function killGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
+function stop(child, graceMs = 5_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    killGroup(child, 'SIGTERM');
+  });
+}
+
+process.on('exit', () => {
+  for (const child of children) killGroup(child, 'SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    console.error(`conformance: ${signal}, stopping`);
+    void shutdown().finally(() => process.exit(1));
+  });
+}
+
+let shuttingDown;
+function shutdown() {
+  shuttingDown ??= Promise.allSettled([
+    ...cleanups.map((cleanup) => cleanup()),
+    ...[...children].map((c) => stop(c)),
+  ]);
+  return shuttingDown;
+}
+
+/** Runs a command to completion (killed after `timeoutMs`): its exit, whether it timed out, and its output. */
+function run(command, args, { timeoutMs, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = start(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void stop(child, 2_000);
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut, stdout, stderr });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- the suite and a Node that can run it
+
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+
+/** The last line an `npx -p PACKAGE -c SCRIPT` printed. */
+async function npxLine(pkg, script) {
+  const result = await run(npx, ['--yes', '--prefer-offline', '-p', pkg, '-c', script], {
+    timeoutMs: RESOLVE_TIMEOUT_MS,
+  });
+  const line = result.stdout.trim().split('\n').pop()?.trim();
+  if (result.code !== 0 || !line) {
+    throw new Error(
+      `npx -p ${pkg} failed (${result.timedOut ? 'timed out' : `exit ${result.code}`}): ${result.stderr.trim().slice(-500)}`,
+    );
+  }
+  return line;
+}
+
+async function resolveNode() {
+  if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
+  if (process.env.CONFORMANCE_NODE) return process.env.CONFORMANCE_NODE;
+  return npxLine('node@24', 'node -p process.execPath');
+}
+
+/**
+ * The suite's CLI script and where it came from: a devDependency at the pinned version if there is one (the lockfile
+ * pins its whole tree; nothing is fetched), else the npx cache's (fetched once).
+ */
+async function resolveSuite() {
+  try {
+    const pkgJson = createRequire(join(packageDir, 'package.json')).resolve(
+      '@modelcontextprotocol/conformance/package.json',
+    );
+    const pkg = JSON.parse(readFileSync(pkgJson, 'utf8'));
+    if (pkg.version === CONFORMANCE_VERSION)
+      return { bin: join(dirname(pkgJson), pkg.bin.conformance), from: 'devDependency' };
+    console.error(`conformance: installed suite is ${pkg.version}, not ${CONFORMANCE_VERSION}: using npx`);
+  } catch {
+    // not a dependency here
+  }
+  const bin = await npxLine(
+    `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`,
+    'command -v conformance',
+  );
+  return { bin: realpathSync(bin), from: 'npx cache' };
+}
+
+// ---------------------------------------------------------------- the server under test
+
+/** Starts the server; resolves with its MCP URL once it printed LISTENING_LINE. */
+function startServer(env) {
+  return new Promise((resolve, reject) => {
+    const [command, ...args] = serverCmd;
+    const child = start(command, [...args, ...SERVER_ARGS], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let log = '';
+    let buffered = '';
+    const fail = (why) => {
+      clearTimeout(timer);
+      void stop(child);
+      reject(
+        new Error(`${why}\n--- server stderr (last lines) ---\n${log.split('\n').slice(-15).join('\n')}`),
+      );
+    };
+    const timer = setTimeout(
+      () => fail(`no "${LISTENING_LINE.source}" line within ${SERVER_START_TIMEOUT_MS} ms`),
+      SERVER_START_TIMEOUT_MS,
+    );
+    child.stderr.on('data', (chunk) => {
+      log = (log + chunk).slice(-20_000);
+      if (buffered === undefined) return;
+      buffered += chunk;
+      const match = LISTENING_LINE.exec(buffered);
+      if (!match) return;
+      buffered = undefined;
+      clearTimeout(timer);
+      let url;
+      try {
+        url = new URL(match[1].replace(/[.,;)]+$/, ''));
+      } catch {
+        return fail(`not a URL: ${match[1]}`);
+      }
+      if (url.hostname !== '127.0.0.1') return fail(`the server listens on ${url.host}, not 127.0.0.1`);
+      resolve({ child, url: url.href });
+    });
+    child.once('error', (error) => fail(`cannot start ${command}: ${error.message}`));
+    child.once('exit', (code, signal) => {
+      if (buffered !== undefined) fail(`the server exited (${signal ?? code}) before listening`);
+    });
+  });
+}
+
+/** The environment of the server: nothing of the caller's IPSEC_PSK_* or Cloudflare settings, keys in `pskDir`. */
+function serverEnv(pskDir, tokenLine) {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('IPSEC_PSK_') || name.startsWith('CLOUDFLARE_')) delete env[name];
+  }
+  env.IPSEC_PSK_DIR = pskDir;
+  if (tokenLine) env.IPSEC_PSK_HTTP_TOKENS = tokenLine;
+  return env;
+}
+
+// ---------------------------------------------------------------- the proxy that adds the bearer token
+
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+
+function withoutHopByHop(headers) {
+  const copy = { ...headers };
+  for (const name of HOP_BY_HOP) delete copy[name];
+  return copy;
+}
+
+/**
+ * A loopback reverse proxy to `upstreamUrl` that sets `Authorization: Bearer <token>`. Bodies stream both ways (SSE
+ * included); a client that goes away takes its upstream request with it. Host and Origin naming the proxy itself are
+ * rewritten to the server's, any other value passes unchanged, so the server's own DNS rebinding checks are tested.
+ */
+async function startProxy(upstreamUrl, token) {
+  const upstream = new URL(upstreamUrl);
+  const agent = new http.Agent({ keepAlive: true });
+  let self = '';
+  const server = http.createServer((req, res) => {
+    const headers = withoutHopByHop(req.headers);
+    if (headers.host === self) headers.host = upstream.host;
+    if (headers.origin === `http://${self}`) headers.origin = upstream.origin;
+    headers.authorization = `Bearer ${token}`;
+    const upstreamReq = http.request({
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent,
+    });
+    upstreamReq.on('response', (upstreamRes) => {
+      res.writeHead(
+        upstreamRes.statusCode ?? 502,
+        upstreamRes.statusMessage,
+        withoutHopByHop(upstreamRes.headers),
+      );
+      res.flushHeaders();
+      upstreamRes.pipe(res);
+      upstreamRes.on('error', () => res.destroy());
+    });
+    upstreamReq.on('error', (error) => {
+      if (res.headersSent) return res.destroy();
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          error: { code: -32603, message: `proxy: ${error.message}` },
+          id: null,
+        }),
+      );
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstreamReq.destroy();
+    });
+    req.pipe(upstreamReq);
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  self = `127.0.0.1:${server.address().port}`;
+  return {
+    url: new URL(upstream.pathname + upstream.search, `http://${self}`).href,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+// ---------------------------------------------------------------- our own probes
+
+function initializeBody(name) {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: SPEC_VERSION, capabilities: {}, clientInfo: { name, version: '0' } },
+  });
+}
+
+const POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** The capabilities the server declares (an initialize, then DELETE of that session). */
+async function declaredCapabilities(url) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: POST_HEADERS,
+    body: initializeBody('conformance-script-probe'),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`initialize got HTTP ${response.status}`);
+  const messages = (response.headers.get('content-type') ?? '').includes('text/event-stream')
+    ? text
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trim())
+        .filter(Boolean)
+    : [text];
+  const result = messages.map((m) => JSON.parse(m)).find((m) => m.id === 1)?.result;
+  if (!result?.capabilities) throw new Error('initialize returned no capabilities');
+  const session = response.headers.get('mcp-session-id');
+  if (session) {
+    await fetch(url, {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': session, 'mcp-protocol-version': result.protocolVersion },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    })
+      .then((deleted) => deleted.body?.cancel())
+      .catch(() => {});
+  }
+  return result.capabilities;
+}
+
+/** With authentication on, a request straight to the server without a token must get 401 and WWW-Authenticate. */
+async function refusesWithoutToken(url) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: POST_HEADERS,
+    body: initializeBody('conformance-script-no-token'),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  await response.body?.cancel();
+  const challenge = response.headers.get('www-authenticate') ?? '';
+  if (response.status === 401 && /^Bearer\b/i.test(challenge)) return { result: 'pass' };
+  return {
+    result: 'FAIL',
+    detail: [
+      `expected 401 with "WWW-Authenticate: Bearer …", got ${response.status}${challenge ? ` (${challenge})` : ' without WWW-Authenticate'}`,
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- the suite's scenarios
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
+const stripAnsi = (text) => text.replace(/\x1b\[[0-9;]*m/g, '');
+
+/**
+ * One scenario in its own process (the suite's CLI runs one scenario or a whole suite). It passes if the suite exited
+ * 0, wrote its checks, and they hold a SUCCESS and no FAILURE or SKIPPED (a skip, e.g. a 405 on DELETE or no
+ * session id, means the scenario did not test what we run it for).
+ */
+async function runScenario({ node, suite, url, scenario, outDir }) {
+  await mkdir(outDir, { recursive: true });
+  const args = [suite, 'server', '--url', url, '--scenario', scenario, '--spec-version', SPEC_VERSION];
+  args.push('--timeout', String(SCENARIO_TIMEOUT_MS), '--output-dir', outDir);
+  const started = Date.now();
+  const { code, signal, timedOut, stdout, stderr } = await run(node, args, {
+    timeoutMs: SCENARIO_KILL_MS,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const output = stripAnsi(`${stdout}${stderr}`).trim();
+  const resultDir = readdirSync(outDir).find((name) => existsSync(join(outDir, name, 'checks.json')));
+  const checks = resultDir ? JSON.parse(readFileSync(join(outDir, resultDir, 'checks.json'), 'utf8')) : [];
+  const by = (status) => checks.filter((check) => check.status === status);
+  const describe = (list) =>
+    list.map(
+      (c) =>
+        `${c.id}${c.errorMessage ? `: ${c.errorMessage}` : c.details?.message ? `: ${c.details.message}` : ''}`,
+    );
+  let result = 'pass';
+  let detail = [];
+  if (timedOut) [result, detail] = ['FAIL', [`killed after ${SCENARIO_KILL_MS} ms`]];
+  else if (by('FAILURE').length) [result, detail] = ['FAIL', describe(by('FAILURE'))];
+  else if (code !== 0) [result, detail] = ['FAIL', [`the suite exited ${signal ?? code}`]];
+  else if (!resultDir) [result, detail] = ['FAIL', ['the suite wrote no checks.json (scenario skipped?)']];
+  else if (by('SKIPPED').length || !by('SUCCESS').length)
+    [result, detail] = ['SKIP', describe(by('SKIPPED').length ? by('SKIPPED') : checks)];
+  const warnings = by('WARNING');
+  if (result === 'pass' && warnings.length) detail = describe(warnings);
+  return { result, warnings: warnings.length, detail, seconds, output };
+}
+
+// ---------------------------------------------------------------- one mode: a server (and a proxy), its scenarios
+
+async function runMode(mode, { node, suite, resultsDir, workDir }) {
+  const rows = new Map();
+  const pskDir = await mkdtemp(join(workDir, `psk-${mode}-`));
+  const token = `ipsk_${randomBytes(32).toString('base64url')}`;
+  const tokenLine =
+    mode === 'auth'
+      ? `conformance sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`
+      : undefined;
+  let server;
+  let proxy;
+  try {
+    server = await startServer(serverEnv(pskDir, tokenLine));
+    let url = server.url;
+    if (mode === 'auth') {
+      rows.set('(no token: 401 + WWW-Authenticate)', await refusesWithoutToken(server.url));
+      proxy = await startProxy(server.url, token);
+      cleanups.push(proxy.close);
+      url = proxy.url;
+    }
+    let capabilities;
+    try {
+      capabilities = await declaredCapabilities(url);
+    } catch (error) {
+      console.error(`conformance [${mode}]: could not read the declared capabilities (${error.message})`);
+    }
+    const wanted = values.scenario ?? [...APPLICABLE, ...Object.keys(IF_CAPABILITY)];
+    for (const scenario of wanted) {
+      const capability = IF_CAPABILITY[scenario];
+      if (!values.scenario && capability && capabilities && !(capability in capabilities)) {
+        rows.set(scenario, { result: 'n/a', detail: [`the server declares no ${capability} capability`] });
+        continue;
+      }
+      const outDir = join(resultsDir, mode, scenario);
+      const row = await runScenario({ node, suite, url, scenario, outDir });
+      rows.set(scenario, row);
+      if (values.verbose || row.result !== 'pass') {
+        console.error(`\n----- [${mode}] ${scenario}: ${row.result} (${row.seconds} s) -----\n${row.output}`);
+      }
+    }
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      rows.set('(server still running)', {
+        result: 'FAIL',
+        detail: [`exited ${server.child.exitCode ?? server.child.signalCode}`],
+      });
+    }
+  } catch (error) {
+    rows.set('(setup)', { result: 'FAIL', detail: [error.message] });
+  } finally {
+    await proxy?.close();
+    if (server) await stop(server.child);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- main
+
+const MODE_TITLE = { noauth: 'no auth', auth: 'bearer (proxy)' };
+
+async function main() {
+  let node;
+  let suite;
+  try {
+    [node, suite] = await Promise.all([resolveNode(), resolveSuite()]);
+  } catch (error) {
+    console.error(`conformance: cannot set up the suite: ${error.message}`);
+    return 2;
+  }
+  const deadline = setTimeout(() => {
+    console.error(`conformance: not done after ${RUN_DEADLINE_MS / 1000} s, stopping`);
+    void shutdown().finally(() => process.exit(1));
+  }, RUN_DEADLINE_MS);
+  deadline.unref();
+
+  const workDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-conformance-'));
+  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
+  const resultsDir = values.results ?? join(workDir, 'results');
+  const nodeVersion = (await run(node, ['--version'], { timeoutMs: 10_000 })).stdout.trim();
+  console.log(
+    `MCP conformance ${CONFORMANCE_VERSION} (${suite.from}; spec ${SPEC_VERSION}; Node ${nodeVersion}) against: ${[...serverCmd, ...SERVER_ARGS].join(' ')}`,
+  );
+
+  const byMode = await Promise.all(
+    modes.map((mode) => runMode(mode, { node, suite: suite.bin, resultsDir, workDir })),
+  );
+  clearTimeout(deadline);
+
+  const names = [...new Set(byMode.flatMap((rows) => [...rows.keys()]))];
+  const width = Math.max(...names.map((n) => n.length), 8) + 2;
+  const cell = (row) => (row ? `${row.result}${row.warnings ? ` (${row.warnings} warning)` : ''}` : '-');
+  console.log(`\n${'scenario'.padEnd(width)}${modes.map((m) => MODE_TITLE[m].padEnd(20)).join('')}`);
+  for (const name of names) {
+    console.log(
+      `${name.padEnd(width)}${byMode.map((rows) => cell(rows.get(name)).padEnd(20)).join('')}`.trimEnd(),
+    );
+  }
+  let passed = 0;
+  let failed = 0;
+  const notes = new Map(); // one line for what several modes report alike
+  for (const [index, rows] of byMode.entries()) {
+    for (const [name, row] of rows) {
+      if (row.result === 'pass') passed += 1;
+      else if (row.result !== 'n/a') failed += 1;
+      for (const line of row.detail ?? []) {
+        const key = `${name} ${row.result}: ${line}`;
+        notes.set(key, [...(notes.get(key) ?? []), MODE_TITLE[modes[index]]]);
+      }
+    }
+  }
+  if (notes.size) {
+    console.log('');
+    for (const [key, where] of notes)
+      console.log(`  ${where.length === modes.length ? '' : `[${where}] `}${key}`);
+  }
+  console.log(`\nNot run (no part of what our server does): ${Object.keys(NOT_APPLICABLE).join(', ')}`);
+  if (values.results) console.log(`The suite's checks.json files are in ${resultsDir}`);
+  console.log(`conformance: ${passed} passed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}
+
+const code = await main().catch((error) => {
+  console.error(`conformance: ${error.stack ?? error}`);
+  return 2;
+});
+await shutdown();
+process.exit(code);
