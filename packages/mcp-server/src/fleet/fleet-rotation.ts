@@ -230,20 +230,28 @@ export class FleetRotation {
     return { tunnels, histories };
   }
 
-  /** Validate-only Set PSKs calls, batched as the real ones will be; what Cloudflare would not apply, merged. */
+  /**
+   * Validate-only Set PSKs calls, batched as the real ones will be, all at once (they change nothing, so a failure
+   * of one stops nothing else); what Cloudflare would not apply, merged.
+   */
   private async validate(target: FleetTarget): Promise<Pick<PsksSet, 'unapplied' | 'unreported'>> {
     const size = this.deps.batchSize ?? BATCH_SIZE;
-    const merged: Pick<PsksSet, 'unapplied' | 'unreported'> = { unapplied: [], unreported: [] };
-    for (let start = 0; start < target.ids.length; start += size) {
-      const set = await this.steps.deps.client.setIpsecPsks({
-        accountId: target.accountId,
-        psks: target.ids.slice(start, start + size).map((id) => ({ ipsecTunnelId: id, psk: generatePsk() })),
-        validateOnly: true,
-      });
-      merged.unapplied.push(...set.unapplied);
-      merged.unreported.push(...set.unreported);
-    }
-    return merged;
+    const batches: string[][] = [];
+    for (let start = 0; start < target.ids.length; start += size)
+      batches.push(target.ids.slice(start, start + size));
+    const sets = await Promise.all(
+      batches.map((ids) =>
+        this.steps.deps.client.setIpsecPsks({
+          accountId: target.accountId,
+          psks: ids.map((id) => ({ ipsecTunnelId: id, psk: generatePsk() })),
+          validateOnly: true,
+        }),
+      ),
+    );
+    return {
+      unapplied: sets.flatMap((set) => set.unapplied),
+      unreported: sets.flatMap((set) => set.unreported),
+    };
   }
 
   question(target: FleetTarget, prepared: FleetPrepared): string {
