@@ -10,7 +10,7 @@
 //   counts each name@version once. devDependencies are never walked.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -110,5 +110,28 @@ export async function measureFootprint({ log }) {
         `${missing.length ? `; not installed: ${missing.join(', ')}` : ''}`,
     );
   }
+  return result;
+}
+
+/**
+ * The MCP Bundle (`pnpm bundle`): the .mcpb file a user downloads and opens, and what it unpacks to (the staged
+ * directory it was packed from, dist-mcpb/bundle/). Nothing else is installed: it runs on the host's Node.
+ */
+export async function measureBundle({ log }) {
+  const serverDir = await resolvePackageDir(BENCH_DIR, '@ipsec-psk/mcp-server');
+  const { version } = JSON.parse(await readFile(join(serverDir, 'package.json'), 'utf8'));
+  const file = join(serverDir, 'dist-mcpb', `ipsec-psk-${version}.mcpb`);
+  const packed = await stat(file).catch(() => undefined);
+  if (!packed) throw new Error(`${file} is missing: run \`pnpm bundle\` (pnpm bench builds it).`);
+  const unpacked = await installedBytes(join(serverDir, 'dist-mcpb', 'bundle'));
+  const result = {
+    name: basename(file),
+    bytes: packed.size,
+    unpackedBytes: unpacked.bytes,
+    files: unpacked.files,
+  };
+  log(
+    `  ${result.name}: ${(result.bytes / 1e6).toFixed(2)} MB, ${(result.unpackedBytes / 1e6).toFixed(2)} MB unpacked in ${result.files} files`,
+  );
   return result;
 }

@@ -11,7 +11,8 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measureFootprint } from './footprint.mjs';
+import { FLEET_SIZES, measureBulk } from './bulk.mjs';
+import { measureBundle, measureFootprint } from './footprint.mjs';
 import { LATENCY_MS, measureRoundTrips } from './round-trips.mjs';
 import { measureStartup } from './startup.mjs';
 import { median, spread } from './stats.mjs';
@@ -39,6 +40,9 @@ log('2 and 4. Start-up and memory, against a minimal server on the same SDK');
 const { startup, memory } = await measureStartup({ runs: runs.startup, log });
 log('3. What npx installs');
 const footprint = await measureFootprint({ log });
+const bundle = await measureBundle({ log });
+log(`5. A fleet: rotate_ipsec_psks over ${FLEET_SIZES.join(', ')} tunnels`);
+const bulk = await measureBulk({ runs: runs.trips, log });
 const seconds = (performance.now() - began) / 1000;
 log(`Done in ${seconds.toFixed(0)} s.`);
 
@@ -74,7 +78,9 @@ Times depend on the machine; compare the counts and ratios.
   .join(', ')} | 1 / 1 | ${verdict(tripsMet)} |
 | spawn → \`tools/list\`, ours ÷ minimal server | ${startupRatio.toFixed(2)}× | ≤ 0.8× | ${verdict(startupRatio <= 0.8)} |
 | what \`npx\` installs: MCP server | ${mb(server.bytes)} MB, ${server.packages.length} package(s) | ≤ ${serverTarget.toFixed(1)} MB (25% of ${EARLIER_SERVER_CLOSURE_MB} MB) | ${verdict(server.bytes / 1e6 <= serverTarget)} |
+| the MCP Bundle (\`.mcpb\`): download / unpacked | ${mb(bundle.bytes)} MB / ${mb(bundle.unpackedBytes)} MB | report only | — |
 | what \`npm install\` puts on disk: core | ${mb(core.bytes)} MB, ${core.packages.length} package(s) | ≤ 1 MB | ${verdict(core.bytes <= 1e6)} |
+| a fleet of ${FLEET_SIZES.at(-1)} tunnels: round trips before the question / after consent | ${bulk[FLEET_SIZES.at(-1)].beforeTrips} / ${bulk[FLEET_SIZES.at(-1)].afterTrips} | 1 / ⌈n ÷ 100⌉ = ${Math.ceil(FLEET_SIZES.at(-1) / 100)} | ${verdict(bulk[FLEET_SIZES.at(-1)].beforeTrips === 1 && bulk[FLEET_SIZES.at(-1)].afterTrips === Math.ceil(FLEET_SIZES.at(-1) / 100))} |
 | memory after a rotation, ours ÷ minimal server | ${(memory.oursMb / memory.minimalMb).toFixed(2)}× (${memory.oursMb.toFixed(0)} MB / ${memory.minimalMb.toFixed(0)} MB) | report only | — |
 
 ## 1. Round trips around a rotation
@@ -126,10 +132,34 @@ The server's binary is one bundle with everything it runs (the sandbox's simulat
 \`--sandbox\`); its library entry uses the embedding program's own MCP SDK and core client, optional peers that
 \`npx\` does not install.
 
+The MCP Bundle (\`pnpm bundle\`, for Claude Desktop: one file, no install step), \`${bundle.name}\`: ${mb(bundle.bytes)} MB
+to download, ${mb(bundle.unpackedBytes)} MB in ${bundle.files} files unpacked: the manifest and the stdio server's
+chunks from the same build, without the command line, the library or the HTTP mode.
+
 ## 4. Memory
 
 Resident memory (\`VmRSS\`) of our server after a form-confirmed rotation against the simulator: ${memory.oursMb.toFixed(0)} MB;
 of the minimal server after one call: ${memory.minimalMb.toFixed(0)} MB. Reported, no target.
+
+## 5. A fleet
+
+\`rotate_ipsec_psks\` over many tunnels, form-confirmed, our binary against the simulator answering ${LATENCY_MS} ms
+after each request. Before the question: the tunnel list, every validate-only batch (100 tunnels each) and the audit
+log are read at once. After consent: every key made and stored (each its own 0600 file, synced), the attempt lines
+synced, then one Set PSKs request per 100 tunnels, one after another (a failure stops the rest), then the outcome
+lines. Medians of ${runs.trips} run(s).
+
+| tunnels | before: round trips | ms | after: round trips | requests | ms |
+| --- | --- | --- | --- | --- | --- |
+${Object.entries(bulk)
+  .map(
+    ([count, r]) =>
+      `| ${count} | ${r.beforeTrips} | ${r.beforeMs.toFixed(0)} | ${r.afterTrips} | ${r.afterRequests} | ${r.afterMs.toFixed(0)} |`,
+  )
+  .join('\n')}
+
+Most of "after" for a large fleet is the disk: each key is synced to its own file before anything is sent, which is
+the point.
 
 ## Running it
 

@@ -14,7 +14,7 @@ const UI = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/htm
 const rotate = { name: 'generate_ipsec_psk', arguments: { ipsec_tunnel_id: DEMO_TUNNEL_ID } };
 
 /** Requests sent together arrive together: one round trip is a group arriving within half a latency. */
-function roundTrips(requests) {
+export function roundTrips(requests) {
   let trips = 0;
   let groupStart = Number.NEGATIVE_INFINITY;
   for (const { receivedAt } of [...requests].sort((a, b) => a.receivedAt - b.receivedAt)) {
