@@ -7,6 +7,7 @@ import { stderrLogger } from './logger.js';
 import { unfinishedConsequence } from './rotation-text.js';
 import { startSandbox } from './sandbox.js';
 import { createServer } from './server.js';
+import { stopOnSignalsAndFaults } from './shutdown.js';
 import { unfinishedRotations } from './startup-check.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -210,20 +211,9 @@ async function main(): Promise<void> {
   };
   survive(process.stdout, () => void stop('the client closed its end of stdout'));
   survive(process.stderr, () => {});
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void stop(`received ${signal}`));
-  }
+  stopOnSignalsAndFaults(logger, stop);
   process.stdin.on('end', () => void stop('the client closed stdin'));
   process.stdin.on('error', () => void stop('stdin failed'));
-  // A fault anywhere else must not take a key in flight with it: log it, then shut down the careful way.
-  process.on('uncaughtException', (error) => {
-    logger.error(`internal error (${error.name})`);
-    void stop('an internal error', 1);
-  });
-  process.on('unhandledRejection', (reason) => {
-    logger.error(`internal error (${reason instanceof Error ? reason.name : typeof reason})`);
-    void stop('an internal error', 1);
-  });
   server.server.onerror = (error) => logger.error(describeTransportError(error));
   // The transport also closes on its own (a message over its size limit); then nothing would ever arrive again.
   server.server.onclose = () => void stop('the connection to the client closed', stopping ? 0 : 1);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type CreateServerOptions, createServer } from '../server.js';
+import { stopOnSignalsAndFaults } from '../shutdown.js';
 import { bearerTokenVerifier, parseTokenList } from './bearer-tokens.js';
 import { loadHttpConfig } from './http-config.js';
 import { startHttpServer } from './http-server.js';
@@ -69,15 +70,5 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
     await options.onStopped();
     process.exit(exitCode);
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void stop(`received ${signal}`));
-  }
-  process.on('uncaughtException', (error) => {
-    logger.error(`internal error (${error.name})`);
-    void stop('an internal error', 1);
-  });
-  process.on('unhandledRejection', (reason) => {
-    logger.error(`internal error (${reason instanceof Error ? reason.name : typeof reason})`);
-    void stop('an internal error', 1);
-  });
+  stopOnSignalsAndFaults(logger, stop);
 }

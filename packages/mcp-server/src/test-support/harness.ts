@@ -106,13 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const entries = await readdir(pskDir, { recursive: true });
       return entries.filter((entry) => entry.endsWith('.psk')).map((entry) => join(pskDir, entry));
     },
-    async auditLines() {
-      const text = await readFile(join(pskDir, 'audit.jsonl'), 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-    },
+    auditLines: () => readAuditLines(pskDir),
     async close() {
       await client.close();
       await server.close();
@@ -120,6 +114,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(pskDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The audit log's lines in `pskDir`, parsed; none when there is no log yet. */
+export async function readAuditLines(pskDir: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(pskDir, 'audit.jsonl'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** Waits until `condition` holds, polling; fails after `timeoutMs`. */

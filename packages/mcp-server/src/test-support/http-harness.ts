@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
@@ -12,6 +12,7 @@ import { type HttpConfig, loadHttpConfig } from '../http/http-config.js';
 import { type HttpServerHandle, startHttpServer } from '../http/http-server.js';
 import { silentLogger } from '../logger.js';
 import { createServer } from '../server.js';
+import { readAuditLines } from './harness.js';
 
 export const API_TOKEN = 'SENTINELhttpApiToken7y8z9a';
 
@@ -68,13 +69,7 @@ export async function startHttpHarness(options: {
       clients.push(mcp);
       return mcp;
     },
-    async auditLines() {
-      const text = await readFile(join(pskDir, 'audit.jsonl'), 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-    },
+    auditLines: () => readAuditLines(pskDir),
     async close() {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await handle.close();
