@@ -18,7 +18,7 @@ const validations = () => h.sim.count({ operation: 'psk_generate', validateOnly:
 const tunnelPsk = (tunnel = DEMO_TUNNEL_ID) => h.sim.tunnel(DEMO_ACCOUNT_ID, tunnel)?.psk;
 
 describe('tools/list', () => {
-  it('one tool for the model, linked to the panel; the panel’s tools app-only', async () => {
+  it('three tools for the model (the rotations linked to the panel); the panel’s tools app-only', async () => {
     h = await startHarness();
     const { tools } = await h.client.listTools();
     expectToolContract(tools as ListedTool[]);
