@@ -90,14 +90,10 @@ const OPTIONS = {
 
 /** `--new-token NAME`: a token for a user, and the line the operator adds to the token list (its hash only). */
 async function printNewToken(name: string): Promise<void> {
-  const { hashToken, newToken, parseTokenList } = await import('./http/bearer-tokens.js');
+  const { hashToken, isTokenName, NAME_RULE, newToken } = await import('./http/bearer-tokens.js');
+  if (!isTokenName(name)) fail(`--new-token NAME: ${NAME_RULE}.`, 2);
   const token = newToken();
   const line = `${name} ${hashToken(token)}`;
-  try {
-    parseTokenList(line, '--new-token');
-  } catch (error) {
-    fail((error as Error).message, 2);
-  }
   process.stderr.write(
     'Give the token (first line) to its user, over a channel you trust; it is not stored anywhere.\n' +
       'Add the second line to the file IPSEC_PSK_HTTP_TOKENS_FILE names (append scopes, e.g. "psk:validate", to limit it).\n',

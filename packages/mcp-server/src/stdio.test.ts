@@ -368,6 +368,25 @@ describe('start-up', TIMEOUT, () => {
     expect(stderrLines[0]).toMatch(/--bogus/);
   });
 
+  it('--new-token prints a token and the line to add, holding its hash only; a bad name is refused', async () => {
+    const made = await run(['--new-token', 'alice'], {});
+    expect(made.code).toBe(0);
+    const [token, line] = made.stdout.trim().split('\n');
+    expect(token).toMatch(/^ipsk_[A-Za-z0-9_-]{43}$/);
+    expect(line).toBe(
+      `alice sha256:${createHash('sha256')
+        .update(token ?? '')
+        .digest('hex')}`,
+    );
+    expect(made.stderr).not.toContain(token);
+
+    const refused = await run(['--new-token', 'bad name'], {});
+    expect(refused.code).toBe(2);
+    expect(refused.stderrLines).toEqual([
+      expect.stringMatching(/--new-token NAME: a name is 1-64 characters/),
+    ]);
+  });
+
   it('prints --help and --version to stdout and exits 0', async () => {
     const help = await run(['--help'], {});
     expect(help).toMatchObject({ code: 0, stderr: '' });

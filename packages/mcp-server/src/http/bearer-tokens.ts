@@ -39,9 +39,14 @@ export interface TokenEntry {
 
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 const HASH = /^sha256:[0-9a-fA-F]{64}$/;
-const NAME_RULE = "a name is 1-64 characters of letters, digits, '.', '_', '@' and '-'";
+export const NAME_RULE = "a name is 1-64 characters of letters, digits, '.', '_', '@' and '-'";
 const HASH_RULE =
   'the second field must be sha256: followed by 64 hex digits (the hash of the token, not the token)';
+
+/** Whether `name` may name a token (and so a principal of the audit log). */
+export function isTokenName(name: string): boolean {
+  return NAME.test(name);
+}
 
 /** `sha256:` and the hex SHA-256 of the token's UTF-8 bytes: what the token list holds in place of the token. */
 export function hashToken(token: string): string {
