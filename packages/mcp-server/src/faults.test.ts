@@ -59,6 +59,8 @@ async function auditEvents(dir = h.pskDir): Promise<Record<string, unknown>[]> {
     .map((line) => JSON.parse(line));
 }
 
+const isLock = (entry: string) => entry.endsWith('rotation.lock');
+
 async function leftovers(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
   return entries.filter((entry) => entry.endsWith('.tmp'));
@@ -265,7 +267,10 @@ describe('#7.9 a client that times out during the form', () => {
     await start({ elicit: (message) => answer(message) });
     h.sim.inject({ type: 'delay', ms: 600, match: { operation: 'psk_generate', validateOnly: false } });
     await expect(h.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID }, { timeout: 250 })).rejects.toThrow(/timed out/i);
-    await until(async () => (await h.pskFiles()).length === 1);
+    // The key file comes before the outcome line and the tunnel's lock release; a retry before those is
+    // (rightly) refused as "in progress" without a question.
+    await until(async () => (await auditEvents()).some((e) => e.event === 'generated'));
+    await until(async () => !(await readdir(h.pskDir, { recursive: true })).some(isLock));
     const [file] = await h.pskFiles();
     const declined = await startRetryQuestion();
     expect(declined).toMatch(/Earlier rotations of this tunnel/);
