@@ -23,16 +23,26 @@ export interface CallKind {
 export interface CallContext {
   api(): Client<paths>;
   accountFor(accountId: string | undefined): string;
-  /** One exchange; transport failures become PskErrors per the outcome rules. */
-  exchange(send: ApiCall, signal: AbortSignal | undefined, kind: CallKind): Promise<RawResponse>;
-  /** A non-2xx answer as a PskError. */
-  refusal(raw: RawResponse, operation: string, kind: CallKind): PskError;
+  /**
+   * One exchange whose answer is a 2xx read in full, with its scrubbed envelope: a refusal or a body cut short
+   * is thrown as a PskError per the outcome rules. What makes the envelope usable is the operation's to judge.
+   */
+  receive(
+    send: ApiCall,
+    signal: AbortSignal | undefined,
+    operation: string,
+    kind: CallKind,
+  ): Promise<Received>;
   /** A 2xx answer that cannot be used, as a PskError. */
   invalidResponse(raw: RawResponse, operation: string, kind: CallKind, problem: string): PskError;
-  /** The answer's envelope, scrubbed of every secret it might quote. */
-  envelope(raw: RawResponse, kind: CallKind): Envelope | undefined;
   /** Runs attempts of a call that is safe to repeat, retrying transient failures. */
   retrying<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T>;
+}
+
+/** A 2xx answer read in full. */
+export interface Received {
+  raw: RawResponse;
+  envelope: Envelope | undefined;
 }
 
 export interface CallContextOptions {
@@ -47,6 +57,35 @@ export interface CallContextOptions {
 
 export function createCallContext(options: CallContextOptions): CallContext {
   const secretsOf = (kind: CallKind) => [...options.secrets, ...(kind.keys ?? [])];
+  // The envelope scrubbed of every secret it might quote.
+  const envelopeOf = (raw: RawResponse, kind: CallKind) =>
+    readEnvelope(raw.body, { secrets: secretsOf(kind), keyBearing: kind.keyBearing });
+
+  // A non-2xx answer as a PskError.
+  const refusal = (raw: RawResponse, operation: string, kind: CallKind): PskError => {
+    const cloudflareErrors = envelopeOf(raw, kind)?.errors ?? [];
+    const outcome: PskOutcome = kind.persisting && raw.status >= 500 ? 'unknown' : 'not_executed';
+    const retryAfterSeconds =
+      raw.status === 429 ? parseRetryAfter(raw.headers.get('retry-after'), options.now()) : undefined;
+    let message = `${operation} failed: Cloudflare answered HTTP ${raw.status}.${describeCloudflareErrors(cloudflareErrors)}`;
+    if (raw.status === 429) {
+      message +=
+        retryAfterSeconds === undefined
+          ? ' Rate limited; nothing was changed.'
+          : ` Rate limited; nothing was changed. Try again in ${retryAfterSeconds} s.`;
+    } else if (outcome === 'unknown') {
+      message += ` Outcome unknown. ${kind.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}`;
+    } else {
+      message += ' Nothing was changed.';
+    }
+    return new PskError(message, {
+      code: errorCodeForStatus(raw.status),
+      outcome,
+      status: raw.status,
+      cloudflareErrors,
+      retryAfterSeconds,
+    });
+  };
 
   const context: CallContext = {
     api: options.api,
@@ -56,43 +95,20 @@ export function createCallContext(options: CallContextOptions): CallContext {
       return assertIdentifier('accountId', accountId);
     },
 
-    exchange(send, signal, kind) {
-      return performExchange(send, {
+    async receive(send, signal, operation, kind) {
+      // Transport failures become PskErrors per the outcome rules in there.
+      const raw = await performExchange(send, {
         signal,
         timeoutMs: options.timeoutMs,
         persisting: kind.persisting,
         unknownAdvice: kind.unknownAdvice,
         secrets: secretsOf(kind),
       });
-    },
-
-    envelope(raw, kind) {
-      return readEnvelope(raw.body, { secrets: secretsOf(kind), keyBearing: kind.keyBearing });
-    },
-
-    refusal(raw, operation, kind) {
-      const cloudflareErrors = context.envelope(raw, kind)?.errors ?? [];
-      const outcome: PskOutcome = kind.persisting && raw.status >= 500 ? 'unknown' : 'not_executed';
-      const retryAfterSeconds =
-        raw.status === 429 ? parseRetryAfter(raw.headers.get('retry-after'), options.now()) : undefined;
-      let message = `${operation} failed: Cloudflare answered HTTP ${raw.status}.${describeCloudflareErrors(cloudflareErrors)}`;
-      if (raw.status === 429) {
-        message +=
-          retryAfterSeconds === undefined
-            ? ' Rate limited; nothing was changed.'
-            : ` Rate limited; nothing was changed. Try again in ${retryAfterSeconds} s.`;
-      } else if (outcome === 'unknown') {
-        message += ` Outcome unknown. ${kind.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}`;
-      } else {
-        message += ' Nothing was changed.';
+      if (raw.status < 200 || raw.status >= 300) throw refusal(raw, operation, kind);
+      if (raw.bodyError !== undefined) {
+        throw context.invalidResponse(raw, operation, kind, 'the response body could not be read in full');
       }
-      return new PskError(message, {
-        code: errorCodeForStatus(raw.status),
-        outcome,
-        status: raw.status,
-        cloudflareErrors,
-        retryAfterSeconds,
-      });
+      return { raw, envelope: envelopeOf(raw, kind) };
     },
 
     invalidResponse(raw, operation, kind, problem) {

@@ -75,12 +75,7 @@ export async function generateIpsecPsk(
     });
 
   const attempt = async (): Promise<PskGenerated | PskValidated> => {
-    const raw = await context.exchange(send, input.signal, kind);
-    if (raw.status < 200 || raw.status >= 300) throw context.refusal(raw, operation, kind);
-    if (raw.bodyError !== undefined) {
-      throw context.invalidResponse(raw, operation, kind, 'the response body could not be read in full');
-    }
-    const envelope = context.envelope(raw, kind);
+    const { raw, envelope } = await context.receive(send, input.signal, operation, kind);
     if (!envelope) throw context.invalidResponse(raw, operation, kind, 'the body is not a JSON object');
     const lastGeneratedOn = optionalString(optionalRecord(envelope.result, METADATA), GENERATED_ON);
     const tunnelId = optionalString(envelope.result, TUNNEL_ID) ?? ipsecTunnelId;

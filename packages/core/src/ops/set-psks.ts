@@ -140,12 +140,7 @@ export async function setIpsecPsks(context: CallContext, input: SetIpsecPsksInpu
     });
 
   const attempt = async (): Promise<PsksSet> => {
-    const raw = await context.exchange(send, input.signal, kind);
-    if (raw.status < 200 || raw.status >= 300) throw context.refusal(raw, operation, kind);
-    if (raw.bodyError !== undefined) {
-      throw context.invalidResponse(raw, operation, kind, 'the response body could not be read in full');
-    }
-    const envelope = context.envelope(raw, kind);
+    const { raw, envelope } = await context.receive(send, input.signal, operation, kind);
     if (envelope?.success !== true || !envelope.result) {
       throw context.invalidResponse(raw, operation, kind, 'the body is not a successful envelope');
     }

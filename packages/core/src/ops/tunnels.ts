@@ -84,12 +84,7 @@ export async function getIpsecTunnel(
       middleware,
     });
   return context.retrying(input.signal, async () => {
-    const raw = await context.exchange(send, input.signal, READ);
-    if (raw.status < 200 || raw.status >= 300) throw context.refusal(raw, operation, READ);
-    if (raw.bodyError !== undefined) {
-      throw context.invalidResponse(raw, operation, READ, 'the response body could not be read in full');
-    }
-    const envelope = context.envelope(raw, READ);
+    const { raw, envelope } = await context.receive(send, input.signal, operation, READ);
     const tunnel = envelope?.success === true ? details(optionalRecord(envelope.result, TUNNEL)) : undefined;
     if (!tunnel) throw context.invalidResponse(raw, operation, READ, 'the body is not a tunnel envelope');
     return tunnel;
@@ -108,12 +103,7 @@ export async function listIpsecTunnels(
       .api()
       .GET(ALL, { params: { path: { account_id: accountId } }, signal, parseAs: 'stream', middleware });
   return context.retrying(input.signal, async () => {
-    const raw = await context.exchange(send, input.signal, READ);
-    if (raw.status < 200 || raw.status >= 300) throw context.refusal(raw, operation, READ);
-    if (raw.bodyError !== undefined) {
-      throw context.invalidResponse(raw, operation, READ, 'the response body could not be read in full');
-    }
-    const envelope = context.envelope(raw, READ);
+    const { raw, envelope } = await context.receive(send, input.signal, operation, READ);
     const list = envelope?.success === true ? envelope.result?.[TUNNELS] : undefined;
     if (!Array.isArray(list))
       throw context.invalidResponse(raw, operation, READ, 'the body is not a tunnel list');
