@@ -4,12 +4,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_ACCOUNT_ID, manyTunnels, startSimulator } from '@ipsec-psk/cloudflare-sim';
+import { manyTunnels, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { LATENCY_MS, roundTrips } from './round-trips.mjs';
-import { connect, OUR_SERVER } from './servers.mjs';
+import { connectOurs, TOKEN } from './servers.mjs';
 import { median } from './stats.mjs';
 
-const TOKEN = 'bench-token';
 export const FLEET_SIZES = [10, 100, 500];
 
 async function once(count) {
@@ -17,14 +16,9 @@ async function once(count) {
   const sim = await startSimulator({ apiTokens: [TOKEN], latencyMs: LATENCY_MS, accounts: [account] });
   const pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-bench-bulk-'));
   let asked;
-  const server = await connect({
-    script: OUR_SERVER,
-    env: {
-      CLOUDFLARE_API_TOKEN: TOKEN,
-      CLOUDFLARE_BASE_URL: sim.url,
-      CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-      IPSEC_PSK_DIR: pskDir,
-    },
+  const server = await connectOurs({
+    sim,
+    pskDir,
     capabilities: { elicitation: { form: {} } },
     onElicit: async () => {
       asked = { at: performance.now(), requests: sim.requests.length };

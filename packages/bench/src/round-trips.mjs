@@ -4,12 +4,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, startSimulator } from '@ipsec-psk/cloudflare-sim';
-import { connect, OUR_SERVER } from './servers.mjs';
+import { DEMO_TUNNEL_ID, startSimulator } from '@ipsec-psk/cloudflare-sim';
+import { connectOurs, TOKEN } from './servers.mjs';
 import { median } from './stats.mjs';
 
 export const LATENCY_MS = 150;
-const TOKEN = 'bench-token';
 const UI = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
 const rotate = { name: 'generate_ipsec_psk', arguments: { ipsec_tunnel_id: DEMO_TUNNEL_ID } };
 
@@ -72,14 +71,9 @@ async function once(channel, sim) {
       this.points[name] = { at: performance.now(), requests: sim.requests.length };
     },
   };
-  const server = await connect({
-    script: OUR_SERVER,
-    env: {
-      CLOUDFLARE_API_TOKEN: TOKEN,
-      CLOUDFLARE_BASE_URL: sim.url,
-      CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-      IPSEC_PSK_DIR: pskDir,
-    },
+  const server = await connectOurs({
+    sim,
+    pskDir,
     capabilities: CHANNELS[channel].capabilities,
     onElicit: async () => {
       marks.onElicit?.();

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_ACCOUNT_ID } from '@ipsec-psk/cloudflare-sim';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -39,6 +40,24 @@ export async function connect({ script, args = [], env = {}, capabilities = {}, 
     throw new Error(`${script} did not start: ${error.message}\n${stderr}`);
   }
   return { client, pid: transport.pid, startedAt, close: () => client.close() };
+}
+
+/** The API token the simulators of the benchmarks accept. */
+export const TOKEN = 'bench-token';
+
+/** Our binary against a simulator (started with `TOKEN`), keys in `pskDir`, as a host declaring `capabilities`. */
+export function connectOurs({ sim, pskDir, capabilities, onElicit }) {
+  return connect({
+    script: OUR_SERVER,
+    env: {
+      CLOUDFLARE_API_TOKEN: TOKEN,
+      CLOUDFLARE_BASE_URL: sim.url,
+      CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
+      IPSEC_PSK_DIR: pskDir,
+    },
+    capabilities,
+    onElicit,
+  });
 }
 
 /** A process's resident memory in MB, from /proc (Linux). */

@@ -4,21 +4,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, startSimulator } from '@ipsec-psk/cloudflare-sim';
-import { connect, MINIMAL_SERVER, OUR_SERVER, rssMb } from './servers.mjs';
+import { DEMO_TUNNEL_ID, startSimulator } from '@ipsec-psk/cloudflare-sim';
+import { connect, connectOurs, MINIMAL_SERVER, rssMb, TOKEN } from './servers.mjs';
 import { median } from './stats.mjs';
 
-const TOKEN = 'bench-token';
-
 async function ours(sim, pskDir) {
-  return connect({
-    script: OUR_SERVER,
-    env: {
-      CLOUDFLARE_API_TOKEN: TOKEN,
-      CLOUDFLARE_BASE_URL: sim.url,
-      CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-      IPSEC_PSK_DIR: pskDir,
-    },
+  return connectOurs({
+    sim,
+    pskDir,
     capabilities: { elicitation: { form: {} } },
     onElicit: async () => ({ action: 'accept', content: { confirm: true } }),
   });
