@@ -1,22 +1,21 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { DEMO_ACCOUNT_ID, manyTunnels, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
-import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../test-host/host-server.mjs';
-import { CLI } from './test-support/processes.js';
+import type { TestHost } from '../test-host/host-server.mjs';
+import {
+  expectVisibleText,
+  launchBrowser,
+  modelCalls,
+  panel,
+  RUN_BROWSER_TESTS,
+  startPanelHost,
+} from './test-support/browser-host.js';
 
 // rotate_ipsec_psks in a real browser, as browser.e2e.test.ts does for one tunnel: headless Chromium renders the
 // panel the way a web host does, the user sees every tunnel of the bulk rotation and clicks once, and the panel
 // shows each tunnel's result and key file; nothing the host would hand the model holds a key.
 
-const BROWSER =
-  process.env.CHROMIUM_PATH ??
-  ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
-// CI installs Debian's chromium, so there a missing browser is a failure; elsewhere the test says why it skipped.
-const run = BROWSER !== undefined || process.env.CI !== undefined;
 const API_TOKEN = 'SENTINEL-browser-fleet-token';
 
 // Eight tunnels with plain names, and one whose name is markup: the panel must show it as text.
@@ -32,46 +31,19 @@ let pskDir: string;
 let page: Page | undefined;
 
 beforeAll(async () => {
-  if (!run) return;
-  if (!BROWSER)
-    throw new Error('no Chromium: install Debian chromium (apt-get install chromium) or set CHROMIUM_PATH');
-  browser = await chromium.launch({
-    executablePath: BROWSER,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  if (RUN_BROWSER_TESTS) browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
 beforeEach(async () => {
-  if (!run) return;
+  if (!RUN_BROWSER_TESTS) return;
   sim = await startSimulator({ apiTokens: [API_TOKEN], accounts: [FLEET] });
-  pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-browser-fleet-'));
-  host = await startTestHost({
-    server: {
-      command: process.execPath,
-      args: [CLI],
-      env: {
-        PATH: process.env.PATH ?? '',
-        CLOUDFLARE_API_TOKEN: API_TOKEN,
-        CLOUDFLARE_BASE_URL: sim.url,
-        CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-        IPSEC_PSK_DIR: pskDir,
-      },
-    },
-  });
+  ({ host, pskDir } = await startPanelHost(sim, API_TOKEN));
 });
 afterEach(async () => {
-  if (!run) return;
+  if (!RUN_BROWSER_TESTS) return;
   await page?.close();
   page = undefined;
   expect(sim.specViolations).toEqual([]);
@@ -83,28 +55,11 @@ afterEach(async () => {
 const sets = () => sim.count({ operation: 'set_psks', validateOnly: false });
 const simKey = (id: string) => sim.tunnel(DEMO_ACCOUNT_ID, id)?.psk;
 
-/** The panel, two frames down: the sandbox proxy, then the View. */
-function panel(tab: Page): FrameLocator {
-  return tab.frameLocator('iframe').frameLocator('iframe');
-}
-
-async function expectVisibleText(locator: ReturnType<FrameLocator['locator']>, text: string) {
-  await locator.filter({ hasText: text }).waitFor({ state: 'visible', timeout: 15_000 });
-}
-
 /** The assistant asks to rotate the fleet; the panel appears with the question. */
 async function askToRotate(ids: readonly string[] = IDS): Promise<Page> {
   page = await browser.newPage();
   await page.goto(host.url);
-  // Runs in the page, where the host page defined hostRun (this file has no DOM types).
-  const model = page.evaluate(
-    (tunnels) =>
-      (globalThis as unknown as { hostRun(name: string, args: object): Promise<unknown> }).hostRun(
-        'rotate_ipsec_psks',
-        { ipsec_tunnel_ids: tunnels },
-      ),
-    [...ids],
-  );
+  const model = modelCalls(page, 'rotate_ipsec_psks', { ipsec_tunnel_ids: [...ids] });
   await expectVisibleText(
     panel(page).locator('#lead'),
     `Rotate the pre-shared keys of these ${ids.length} tunnels?`,
@@ -125,121 +80,127 @@ async function rows(view: FrameLocator): Promise<string[][]> {
   );
 }
 
-describe.runIf(run)('rotate_ipsec_psks: the panel in a real browser', { timeout: 60_000 }, () => {
-  it('shows the account, the count and every tunnel; Rotate sends one request; each result and key file appear', async () => {
-    const shown = await askToRotate();
-    const view = panel(shown);
-    expect(await view.locator('#fleet-account').textContent()).toBe(DEMO_ACCOUNT_ID);
-    expect(await view.locator('#fleet-count').textContent()).toBe('9 tunnels');
-    expect(await view.locator('#warning').textContent()).toMatch(
-      /Each current key stops working at once: each tunnel stays down/,
-    );
-    expect(await view.locator('#rotate').textContent()).toBe('Rotate 9 keys now');
-    const asked = await rows(view);
-    expect(asked).toHaveLength(9);
-    expect(asked[0]).toEqual(['ams-edge-1', IDS[0], expect.stringMatching(/^\d+ days · 2026-01-01$/)]);
-    // The markup in a name is text on the screen, never an element.
-    expect(asked[8]).toEqual([HOSTILE, IDS[8], 'unknown · never generated or not reported']);
-    expect(await view.locator('#fleet-rows img, #fleet-rows b').count()).toBe(0);
-    // The list scrolls inside the panel and can be reached with the keyboard.
-    expect(await view.locator('#fleet-scroll').getAttribute('tabindex')).toBe('0');
-    expect(sets()).toBe(0);
-
-    await view.locator('#rotate').click();
-    await expectVisibleText(view.locator('#lead'), 'All 9 new keys are set and stored');
-    expect(sets()).toBe(1);
-    expect(await view.locator('#fleet-count').textContent()).toBe('9 tunnels: 9 applied');
-    const results = await rows(view);
-    expect(results).toHaveLength(9);
-    // Each row names its file under the key directory shown once above the table; the full path is its title.
-    const files = await view
-      .locator('#fleet-rows code.file')
-      .evaluateAll((codes) => codes.map((code) => code.getAttribute('title') ?? ''));
-    const directory = (await view.locator('#fleet-files').textContent()) ?? '';
-    expect(directory).toBe(`${pskDir}/${DEMO_ACCOUNT_ID}/‹tunnel id›/`);
-    expect(files).toHaveLength(9);
-    for (const [index, id] of IDS.entries()) {
-      expect(results[index]?.[0]).toContain(id);
-      expect(results[index]?.[1]).toBe('Applied');
-      expect(files[index]).toBe(`${pskDir}/${DEMO_ACCOUNT_ID}/${id}/${results[index]?.[2]?.split('\n')[0]}`);
-      expect(await readFile(files[index] as string, 'utf8')).toBe(simKey(id));
-    }
-    expect(await view.locator('#message').textContent()).toMatch(/keys are not shown here/);
-    // The buttons are gone; the outcome's headline has the focus (keyboard and screen reader users land on it).
-    expect(await view.locator('#lead').evaluate((lead) => lead.ownerDocument.activeElement === lead)).toBe(
-      true,
-    );
-    expect(await view.locator('#reveal-actions').isVisible()).toBe(false);
-    // The model is told the outcome (a context update), never a key.
-    const context = host.forModel.find((entry) => entry.kind === 'model-context');
-    expect(JSON.stringify(context)).toMatch(/completed.*applied/);
-    const forModel = JSON.stringify(host.forModel);
-    for (const id of IDS) expect(forModel).not.toContain(simKey(id));
-    expect(await shown.title()).not.toBe('pwned');
-  });
-
-  it('a partial failure: the tunnels Cloudflare refused say so, with its reason, and keep their old keys', async () => {
-    const refused = IDS.slice(2, 4);
-    sim.inject({
-      type: 'unapply',
-      tunnels: refused,
-      reason: 'tunnel is being updated',
-      match: { operation: 'set_psks', validateOnly: false },
-    });
-    const shown = await askToRotate();
-    const view = panel(shown);
-    await view.locator('#rotate').click();
-    await expectVisibleText(view.locator('#lead'), 'Rotated 7 of 9 keys');
-    expect(await view.locator('#fleet-count').textContent()).toBe('9 tunnels: 7 applied, 2 not applied');
-    const results = await rows(view);
-    for (const [index, id] of IDS.entries()) {
-      if (refused.includes(id)) {
-        expect(results[index]?.[1]).toBe('Not applied');
-        expect(results[index]?.[2]).toMatch(
-          /^Cloudflare: tunnel is being updated\nThe old key still works\.\n/,
-        );
-        expect(results[index]?.[2]).toMatch(/\.psk\.not-applied$/);
-        expect(simKey(id)).toBeUndefined();
-      } else {
-        expect(results[index]?.[1]).toBe('Applied');
-      }
-    }
-    expect(await view.locator('#message').getAttribute('class')).toMatch(/warning/);
-  });
-
-  it('an outcome in doubt: each tunnel says unknown, what checking back showed, and where its stored key is', async () => {
-    sim.inject({
-      type: 'status',
-      status: 502,
-      persist: true,
-      times: 3,
-      match: { operation: 'set_psks', validateOnly: false },
-    });
-    const shown = await askToRotate(IDS.slice(0, 3));
-    const view = panel(shown);
-    await view.locator('#rotate').click();
-    await expectVisibleText(view.locator('#lead'), 'Rotated 0 of 3 keys; 3 with an unknown outcome');
-    const results = await rows(view);
-    const files = await view
-      .locator('#fleet-rows code.file')
-      .evaluateAll((codes) => codes.map((code) => code.getAttribute('title') ?? ''));
-    for (const [index, id] of IDS.slice(0, 3).entries()) {
-      expect(results[index]?.[1]).toBe('Unknown');
-      expect(results[index]?.[2]).toMatch(
-        /^Checking back: the key changed, most likely to the stored one\.\n/,
+describe.runIf(RUN_BROWSER_TESTS)(
+  'rotate_ipsec_psks: the panel in a real browser',
+  { timeout: 60_000 },
+  () => {
+    it('shows the account, the count and every tunnel; Rotate sends one request; each result and key file appear', async () => {
+      const shown = await askToRotate();
+      const view = panel(shown);
+      expect(await view.locator('#fleet-account').textContent()).toBe(DEMO_ACCOUNT_ID);
+      expect(await view.locator('#fleet-count').textContent()).toBe('9 tunnels');
+      expect(await view.locator('#warning').textContent()).toMatch(
+        /Each current key stops working at once: each tunnel stays down/,
       );
-      // Nothing is lost: the key Cloudflare has is the one in the file.
-      expect(await readFile(files[index] as string, 'utf8')).toBe(simKey(id));
-    }
-    expect(await view.locator('#message').textContent()).toMatch(/unknown outcome uses either its old key/);
-  });
+      expect(await view.locator('#rotate').textContent()).toBe('Rotate 9 keys now');
+      const asked = await rows(view);
+      expect(asked).toHaveLength(9);
+      expect(asked[0]).toEqual(['ams-edge-1', IDS[0], expect.stringMatching(/^\d+ days · 2026-01-01$/)]);
+      // The markup in a name is text on the screen, never an element.
+      expect(asked[8]).toEqual([HOSTILE, IDS[8], 'unknown · never generated or not reported']);
+      expect(await view.locator('#fleet-rows img, #fleet-rows b').count()).toBe(0);
+      // The list scrolls inside the panel and can be reached with the keyboard.
+      expect(await view.locator('#fleet-scroll').getAttribute('tabindex')).toBe('0');
+      expect(sets()).toBe(0);
 
-  it('Cancel sends nothing', async () => {
-    const shown = await askToRotate(IDS.slice(0, 3));
-    const view = panel(shown);
-    await view.locator('#cancel').click();
-    await expectVisibleText(view.locator('#lead'), 'Cancelled: nothing was sent');
-    expect(sets()).toBe(0);
-    expect(IDS.every((id) => simKey(id) === undefined)).toBe(true);
-  });
-});
+      await view.locator('#rotate').click();
+      await expectVisibleText(view.locator('#lead'), 'All 9 new keys are set and stored');
+      expect(sets()).toBe(1);
+      expect(await view.locator('#fleet-count').textContent()).toBe('9 tunnels: 9 applied');
+      const results = await rows(view);
+      expect(results).toHaveLength(9);
+      // Each row names its file under the key directory shown once above the table; the full path is its title.
+      const files = await view
+        .locator('#fleet-rows code.file')
+        .evaluateAll((codes) => codes.map((code) => code.getAttribute('title') ?? ''));
+      const directory = (await view.locator('#fleet-files').textContent()) ?? '';
+      expect(directory).toBe(`${pskDir}/${DEMO_ACCOUNT_ID}/‹tunnel id›/`);
+      expect(files).toHaveLength(9);
+      for (const [index, id] of IDS.entries()) {
+        expect(results[index]?.[0]).toContain(id);
+        expect(results[index]?.[1]).toBe('Applied');
+        expect(files[index]).toBe(
+          `${pskDir}/${DEMO_ACCOUNT_ID}/${id}/${results[index]?.[2]?.split('\n')[0]}`,
+        );
+        expect(await readFile(files[index] as string, 'utf8')).toBe(simKey(id));
+      }
+      expect(await view.locator('#message').textContent()).toMatch(/keys are not shown here/);
+      // The buttons are gone; the outcome's headline has the focus (keyboard and screen reader users land on it).
+      expect(await view.locator('#lead').evaluate((lead) => lead.ownerDocument.activeElement === lead)).toBe(
+        true,
+      );
+      expect(await view.locator('#reveal-actions').isVisible()).toBe(false);
+      // The model is told the outcome (a context update), never a key.
+      const context = host.forModel.find((entry) => entry.kind === 'model-context');
+      expect(JSON.stringify(context)).toMatch(/completed.*applied/);
+      const forModel = JSON.stringify(host.forModel);
+      for (const id of IDS) expect(forModel).not.toContain(simKey(id));
+      expect(await shown.title()).not.toBe('pwned');
+    });
+
+    it('a partial failure: the tunnels Cloudflare refused say so, with its reason, and keep their old keys', async () => {
+      const refused = IDS.slice(2, 4);
+      sim.inject({
+        type: 'unapply',
+        tunnels: refused,
+        reason: 'tunnel is being updated',
+        match: { operation: 'set_psks', validateOnly: false },
+      });
+      const shown = await askToRotate();
+      const view = panel(shown);
+      await view.locator('#rotate').click();
+      await expectVisibleText(view.locator('#lead'), 'Rotated 7 of 9 keys');
+      expect(await view.locator('#fleet-count').textContent()).toBe('9 tunnels: 7 applied, 2 not applied');
+      const results = await rows(view);
+      for (const [index, id] of IDS.entries()) {
+        if (refused.includes(id)) {
+          expect(results[index]?.[1]).toBe('Not applied');
+          expect(results[index]?.[2]).toMatch(
+            /^Cloudflare: tunnel is being updated\nThe old key still works\.\n/,
+          );
+          expect(results[index]?.[2]).toMatch(/\.psk\.not-applied$/);
+          expect(simKey(id)).toBeUndefined();
+        } else {
+          expect(results[index]?.[1]).toBe('Applied');
+        }
+      }
+      expect(await view.locator('#message').getAttribute('class')).toMatch(/warning/);
+    });
+
+    it('an outcome in doubt: each tunnel says unknown, what checking back showed, and where its stored key is', async () => {
+      sim.inject({
+        type: 'status',
+        status: 502,
+        persist: true,
+        times: 3,
+        match: { operation: 'set_psks', validateOnly: false },
+      });
+      const shown = await askToRotate(IDS.slice(0, 3));
+      const view = panel(shown);
+      await view.locator('#rotate').click();
+      await expectVisibleText(view.locator('#lead'), 'Rotated 0 of 3 keys; 3 with an unknown outcome');
+      const results = await rows(view);
+      const files = await view
+        .locator('#fleet-rows code.file')
+        .evaluateAll((codes) => codes.map((code) => code.getAttribute('title') ?? ''));
+      for (const [index, id] of IDS.slice(0, 3).entries()) {
+        expect(results[index]?.[1]).toBe('Unknown');
+        expect(results[index]?.[2]).toMatch(
+          /^Checking back: the key changed, most likely to the stored one\.\n/,
+        );
+        // Nothing is lost: the key Cloudflare has is the one in the file.
+        expect(await readFile(files[index] as string, 'utf8')).toBe(simKey(id));
+      }
+      expect(await view.locator('#message').textContent()).toMatch(/unknown outcome uses either its old key/);
+    });
+
+    it('Cancel sends nothing', async () => {
+      const shown = await askToRotate(IDS.slice(0, 3));
+      const view = panel(shown);
+      await view.locator('#cancel').click();
+      await expectVisibleText(view.locator('#lead'), 'Cancelled: nothing was sent');
+      expect(sets()).toBe(0);
+      expect(IDS.every((id) => simKey(id) === undefined)).toBe(true);
+    });
+  },
+);

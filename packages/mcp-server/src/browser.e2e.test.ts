@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import {
   DEMO_ACCOUNT_ID,
   DEMO_TUNNEL_ID,
@@ -9,21 +6,23 @@ import {
   type Simulator,
   startSimulator,
 } from '@ipsec-psk/cloudflare-sim';
-import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../test-host/host-server.mjs';
+import type { TestHost } from '../test-host/host-server.mjs';
 import { APP_TOOLS } from './app-tool-names.js';
+import {
+  expectVisibleText,
+  launchBrowser,
+  modelCalls,
+  panel,
+  RUN_BROWSER_TESTS,
+  startPanelHost,
+} from './test-support/browser-host.js';
 import { fingerprintOf } from './test-support/fingerprint.js';
-import { CLI } from './test-support/processes.js';
 
 // Issue 8 in a real browser: headless Chromium renders the panel the way a web host does (a sandbox proxy on another
 // origin, the package's AppBridge), a person's clicks confirm, and nothing the host would hand the model holds a key.
 
-const BROWSER =
-  process.env.CHROMIUM_PATH ??
-  ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
-// CI installs Debian's chromium, so there a missing browser is a failure; elsewhere the test says why it skipped.
-const run = BROWSER !== undefined || process.env.CI !== undefined;
 const API_TOKEN = 'SENTINEL-browser-token';
 
 let browser: Browser;
@@ -32,46 +31,19 @@ let host: TestHost;
 let pskDir: string;
 
 beforeAll(async () => {
-  if (!run) return;
-  if (!BROWSER)
-    throw new Error('no Chromium: install Debian chromium (apt-get install chromium) or set CHROMIUM_PATH');
-  browser = await chromium.launch({
-    executablePath: BROWSER,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  if (RUN_BROWSER_TESTS) browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
 beforeEach(async () => {
-  if (!run) return;
+  if (!RUN_BROWSER_TESTS) return;
   sim = await startSimulator({ apiTokens: [API_TOKEN] });
-  pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-browser-'));
-  host = await startTestHost({
-    server: {
-      command: process.execPath,
-      args: [CLI],
-      env: {
-        PATH: process.env.PATH ?? '',
-        CLOUDFLARE_API_TOKEN: API_TOKEN,
-        CLOUDFLARE_BASE_URL: sim.url,
-        CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-        IPSEC_PSK_DIR: pskDir,
-      },
-    },
-  });
+  ({ host, pskDir } = await startPanelHost(sim, API_TOKEN));
 });
 afterEach(async () => {
-  if (!run) return;
+  if (!RUN_BROWSER_TESTS) return;
   expect(sim.specViolations).toEqual([]);
   await host.close();
   await sim.close();
@@ -80,34 +52,17 @@ afterEach(async () => {
 
 const persisting = () => sim.count({ operation: 'psk_generate', validateOnly: false });
 
-/** The panel, two frames down: the sandbox proxy, then the View. */
-function panel(page: Page): FrameLocator {
-  return page.frameLocator('iframe').frameLocator('iframe');
-}
-
 /** The assistant asks to rotate a tunnel; the panel appears with the question. */
 async function askToRotate(tunnelId = DEMO_TUNNEL_ID) {
   const page = await browser.newPage();
   await page.goto(host.url);
-  // Runs in the page, where the host page defined hostRun (this file has no DOM types).
-  const model = page.evaluate(
-    (tunnel) =>
-      (globalThis as unknown as { hostRun(name: string, args: object): Promise<unknown> }).hostRun(
-        'generate_ipsec_psk',
-        { ipsec_tunnel_id: tunnel },
-      ),
-    tunnelId,
-  );
+  const model = modelCalls(page, 'generate_ipsec_psk', { ipsec_tunnel_id: tunnelId });
   await expectVisibleText(panel(page).locator('#lead'), 'Rotate the pre-shared key of this tunnel?');
   await model;
   return page;
 }
 
-async function expectVisibleText(locator: ReturnType<FrameLocator['locator']>, text: string) {
-  await locator.filter({ hasText: text }).waitFor({ state: 'visible', timeout: 15_000 });
-}
-
-describe.runIf(run)('#8 the panel in a real browser', { timeout: 60_000 }, () => {
+describe.runIf(RUN_BROWSER_TESTS)('#8 the panel in a real browser', { timeout: 60_000 }, () => {
   it('shows the tunnel, the consequence and the buttons; Rotate now sends one call and stores the key', async () => {
     const page = await askToRotate();
     const view = panel(page);
