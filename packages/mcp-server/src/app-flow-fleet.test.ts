@@ -7,7 +7,7 @@ import type { FleetOutput } from './fleet/fleet-output.js';
 import { KeyDirectory } from './key-directory.js';
 import { silentLogger } from './logger.js';
 import {
-  type ElicitAnswer,
+  accept,
   type Harness,
   type HarnessOptions,
   startHarness,
@@ -54,9 +54,6 @@ async function openInPanel(confirmationId: string) {
   return opened.structuredContent as { nonce: string; account_id: string; ipsec_tunnel_ids?: string[] };
 }
 
-const answer = (confirmationId: string, nonce: string, decision: 'rotate' | 'cancel') =>
-  h.callTool(APP_TOOLS.answer, { confirmation_id: confirmationId, nonce, decision });
-
 describe('rotate_ipsec_psks in the panel: the question', () => {
   it('asks in the panel: an id that confirms nothing, every tunnel listed, nothing sent, audited per tunnel', async () => {
     await start();
@@ -95,7 +92,7 @@ describe('rotate_ipsec_psks in the panel: the question', () => {
     await start();
     const first = await askInPanel(IDS.slice(0, 2));
     const { nonce } = await openInPanel(first.confirmationId);
-    await answer(first.confirmationId, nonce, 'rotate');
+    await h.panelAnswer(first.confirmationId, nonce, 'rotate');
     const { result } = await askInPanel(IDS.slice(0, 3));
     const history = output(result).history ?? [];
     expect(history).toHaveLength(2);
@@ -109,7 +106,7 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const { nonce } = await openInPanel(confirmationId);
-    const answered = await answer(confirmationId, nonce, 'rotate');
+    const answered = await h.panelAnswer(confirmationId, nonce, 'rotate');
     expect(answered.isError).toBeFalsy();
     expect(output(answered)).toMatchObject({ status: 'completed', applied: 12, not_applied: 0, unknown: 0 });
     expect(sets()).toBe(1);
@@ -135,9 +132,9 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const { nonce } = await openInPanel(confirmationId);
-    await answer(confirmationId, nonce, 'rotate');
+    await h.panelAnswer(confirmationId, nonce, 'rotate');
     for (const decision of ['rotate', 'cancel'] as const) {
-      const again = await answer(confirmationId, nonce, decision);
+      const again = await h.panelAnswer(confirmationId, nonce, decision);
       expect(again.isError).toBe(true);
       expect(textOf(again)).toMatch(/already answered.*Nothing was sent/);
     }
@@ -148,7 +145,7 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const { nonce } = await openInPanel(confirmationId);
-    const cancelled = await answer(confirmationId, nonce, 'cancel');
+    const cancelled = await h.panelAnswer(confirmationId, nonce, 'cancel');
     expect(output(cancelled)).toMatchObject({ status: 'declined' });
     expect(output(cancelled).tunnels).toHaveLength(12);
     expect(textOf(cancelled)).toMatch(/Nothing was sent; every current key still works/);
@@ -157,7 +154,7 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     const declined = (await h.auditLines()).filter((line) => line.event === 'declined');
     expect(declined.map((line) => line.ipsec_tunnel_id)).toEqual(IDS);
     expect(declined.every((line) => line.confirmed_by === 'app')).toBe(true);
-    const late = await answer(confirmationId, nonce, 'rotate');
+    const late = await h.panelAnswer(confirmationId, nonce, 'rotate');
     expect(late.isError).toBe(true);
     expect(sets()).toBe(0);
   });
@@ -166,7 +163,7 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const { nonce } = await openInPanel(confirmationId);
-    await answer(confirmationId, nonce, 'rotate');
+    await h.panelAnswer(confirmationId, nonce, 'rotate');
     const refused = await h.callTool(APP_TOOLS.reveal, { confirmation_id: confirmationId, nonce });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toMatch(/does not show the keys of a bulk rotation.*own file \(mode 0600\)/);
@@ -182,10 +179,10 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     const one = await h.call({ ipsec_tunnel_id: IDS[5] });
     const oneId = (one.structuredContent as { confirmation_id: string }).confirmation_id;
     const oneNonce = (await openInPanel(oneId)).nonce;
-    expect((await answer(oneId, oneNonce, 'rotate')).isError).toBeFalsy();
+    expect((await h.panelAnswer(oneId, oneNonce, 'rotate')).isError).toBeFalsy();
     const keyOfFive = simKey(IDS[5] as string);
 
-    const stale = await answer(confirmationId, nonce, 'rotate');
+    const stale = await h.panelAnswer(confirmationId, nonce, 'rotate');
     expect(stale.isError).toBe(true);
     expect(textOf(stale)).toMatch(new RegExp(`Tunnel ${IDS[5]} was rotated at .* after the user was asked`));
     expect(sets()).toBe(0);
@@ -202,7 +199,7 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     const locks = new TunnelLocks(new KeyDirectory(h.pskDir), silentLogger);
     const release = await locks.tryAcquire(DEMO_ACCOUNT_ID, IDS[7] as string);
     try {
-      const busy = await answer(confirmationId, nonce, 'rotate');
+      const busy = await h.panelAnswer(confirmationId, nonce, 'rotate');
       expect(busy.isError).toBe(true);
       expect(textOf(busy)).toMatch(
         new RegExp(`rotation of tunnel ${IDS[7]} is already in progress.*nothing was sent`),
@@ -234,7 +231,7 @@ describe('rotate_ipsec_psks in the panel: the model cannot confirm', () => {
     const { result, confirmationId } = await askInPanel();
     const seen = JSON.stringify(result);
     for (const guess of [confirmationId, seen.slice(0, 100)]) {
-      const attempt = await answer(confirmationId, guess, 'rotate');
+      const attempt = await h.panelAnswer(confirmationId, guess, 'rotate');
       expect(attempt.isError).toBe(true);
     }
     const late = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
@@ -245,8 +242,6 @@ describe('rotate_ipsec_psks in the panel: the model cannot confirm', () => {
 });
 
 describe('rotate_ipsec_psks: choosing the channel, as for generate_ipsec_psk', () => {
-  const accept: ElicitAnswer = () => ({ action: 'accept', content: { confirm: true } });
-
   it('auto: a form when the client has both', async () => {
     await start({ elicit: accept });
     const result = await rotate({ ipsec_tunnel_ids: IDS.slice(0, 2) });

@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_TOOLS } from './app-tool-names.js';
-import {
-  type ElicitAnswer,
-  type Harness,
-  type HarnessOptions,
-  startHarness,
-  textOf,
-} from './test-support/harness.js';
+import { accept, type Harness, type HarnessOptions, startHarness, textOf } from './test-support/harness.js';
 import { VIEW_URI } from './view-resource.js';
 
 // Issue 8: with a host that renders MCP Apps and shows no forms, the user confirms by a click in the panel, and
@@ -62,11 +56,7 @@ describe('#8 the MCP App channel', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const nonce = await openInPanel(confirmationId);
-    const answered = await h.callTool(APP_TOOLS.answer, {
-      confirmation_id: confirmationId,
-      nonce,
-      decision: 'rotate',
-    });
+    const answered = await h.panelAnswer(confirmationId, nonce, 'rotate');
     expect(answered.isError).toBeFalsy();
     expect(output(answered)).toMatchObject({ status: 'generated', reveal_available: true });
     expect(persisting()).toBe(1);
@@ -81,15 +71,11 @@ describe('#8 the MCP App channel', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const nonce = await openInPanel(confirmationId);
-    await h.callTool(APP_TOOLS.answer, { confirmation_id: confirmationId, nonce, decision: 'rotate' });
+    await h.panelAnswer(confirmationId, nonce, 'rotate');
     const revealed = await h.callTool(APP_TOOLS.reveal, { confirmation_id: confirmationId, nonce });
     expect(output(revealed).psk).toBe(h.sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID)?.psk);
     expect(textOf(revealed)).not.toContain(output(revealed).psk as string);
-    const again = await h.callTool(APP_TOOLS.answer, {
-      confirmation_id: confirmationId,
-      nonce,
-      decision: 'rotate',
-    });
+    const again = await h.panelAnswer(confirmationId, nonce, 'rotate');
     expect(again.isError).toBe(true);
     expect(persisting()).toBe(1);
   });
@@ -98,11 +84,7 @@ describe('#8 the MCP App channel', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const nonce = await openInPanel(confirmationId);
-    const cancelled = await h.callTool(APP_TOOLS.answer, {
-      confirmation_id: confirmationId,
-      nonce,
-      decision: 'cancel',
-    });
+    const cancelled = await h.panelAnswer(confirmationId, nonce, 'cancel');
     expect(output(cancelled).status).toBe('declined');
     expect(textOf(cancelled)).toMatch(/Nothing was sent; the current key still works/);
     expect(persisting()).toBe(0);
@@ -113,11 +95,7 @@ describe('#8 the MCP App channel', () => {
     await start({ server: { appReveal: false } });
     const { confirmationId } = await askInPanel();
     const nonce = await openInPanel(confirmationId);
-    const answered = await h.callTool(APP_TOOLS.answer, {
-      confirmation_id: confirmationId,
-      nonce,
-      decision: 'rotate',
-    });
+    const answered = await h.panelAnswer(confirmationId, nonce, 'rotate');
     expect(output(answered).reveal_available).toBe(false);
     const refused = await h.callTool(APP_TOOLS.reveal, { confirmation_id: confirmationId, nonce });
     expect(refused.isError).toBe(true);
@@ -131,16 +109,8 @@ describe('#8 the MCP App channel', () => {
     const nonce = await openInPanel(confirmationId);
     const other = await askInPanel();
     const otherNonce = await openInPanel(other.confirmationId);
-    await h.callTool(APP_TOOLS.answer, {
-      confirmation_id: other.confirmationId,
-      nonce: otherNonce,
-      decision: 'rotate',
-    });
-    const stale = await h.callTool(APP_TOOLS.answer, {
-      confirmation_id: confirmationId,
-      nonce,
-      decision: 'rotate',
-    });
+    await h.panelAnswer(other.confirmationId, otherNonce, 'rotate');
+    const stale = await h.panelAnswer(confirmationId, nonce, 'rotate');
     expect(stale.isError).toBe(true);
     expect(textOf(stale)).toMatch(/rotated at .* after the user was asked/);
     expect(persisting()).toBe(1);
@@ -192,7 +162,7 @@ describe('#8 the model cannot confirm', () => {
     await start();
     const { confirmationId } = await askInPanel();
     const nonce = await openInPanel(confirmationId);
-    await h.callTool(APP_TOOLS.answer, { confirmation_id: confirmationId, nonce, decision: 'rotate' });
+    await h.panelAnswer(confirmationId, nonce, 'rotate');
     const wrong = await h.callTool(APP_TOOLS.reveal, { confirmation_id: confirmationId, nonce: 'x' });
     expect(wrong.isError).toBe(true);
     const right = await h.callTool(APP_TOOLS.reveal, { confirmation_id: confirmationId, nonce });
@@ -201,8 +171,6 @@ describe('#8 the model cannot confirm', () => {
 });
 
 describe('#8 choosing the channel', () => {
-  const accept: ElicitAnswer = () => ({ action: 'accept', content: { confirm: true } });
-
   it('auto: a form when the client has both', async () => {
     await start({ elicit: accept });
     const result = await h.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID });

@@ -20,7 +20,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from './logger.js';
 import { failingFiles } from './test-support/failing-files.js';
 import {
-  type ElicitAnswer,
+  accept,
+  decline,
   type Harness,
   type HarnessOptions,
   startHarness,
@@ -39,8 +40,6 @@ afterEach(async () => {
   await h.close();
 });
 
-const accept: ElicitAnswer = () => ({ action: 'accept', content: { confirm: true } });
-const decline: ElicitAnswer = () => ({ action: 'decline' });
 const persisting = () => h.sim.count({ operation: 'psk_generate', validateOnly: false });
 const tunnelPsk = (tunnel = DEMO_TUNNEL_ID) => h.sim.tunnel(DEMO_ACCOUNT_ID, tunnel)?.psk;
 const output = (result: { structuredContent?: unknown }) =>

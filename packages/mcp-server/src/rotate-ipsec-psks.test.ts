@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FleetOutput } from './fleet/fleet-output.js';
 import { failingFiles } from './test-support/failing-files.js';
 import {
-  type ElicitAnswer,
+  accept,
+  decline,
   type Harness,
   type HarnessOptions,
   startHarness,
@@ -21,8 +22,6 @@ import {
 const OLD = '2026-01-01T00:00:00Z';
 const FLEET = manyTunnels(50, { namePrefix: 'fra-', lastGeneratedOn: OLD });
 const IDS = FLEET.tunnels.map((tunnel) => tunnel.id);
-const accept: ElicitAnswer = () => ({ action: 'accept', content: { confirm: true } });
-const decline: ElicitAnswer = () => ({ action: 'decline' });
 
 let h: Harness;
 afterEach(async () => {

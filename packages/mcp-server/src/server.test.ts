@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ElicitAnswer, type Harness, startHarness, TOKEN, textOf } from './test-support/harness.js';
+import {
+  accept,
+  type ElicitAnswer,
+  type Harness,
+  startHarness,
+  TOKEN,
+  textOf,
+} from './test-support/harness.js';
 import { expectToolContract, type ListedTool } from './test-support/tool-contract.js';
 
 let h: Harness;
@@ -12,7 +19,6 @@ afterEach(async () => {
   await h.close();
 });
 
-const accept: ElicitAnswer = () => ({ action: 'accept', content: { confirm: true } });
 const persisting = () => h.sim.count({ operation: 'psk_generate', validateOnly: false });
 const validations = () => h.sim.count({ operation: 'psk_generate', validateOnly: true });
 const tunnelPsk = (tunnel = DEMO_TUNNEL_ID) => h.sim.tunnel(DEMO_ACCOUNT_ID, tunnel)?.psk;

@@ -17,12 +17,18 @@ import {
   ElicitRequestSchema,
   type ElicitResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import { APP_TOOLS } from '../app-tool-names.js';
 import { type CreateServerOptions, createServer } from '../server.js';
 
 export const TOKEN = 'SENTINELmcpApiToken5u6v7w8x';
 
 /** How the test client answers an elicitation; undefined: the client does not support elicitation. */
 export type ElicitAnswer = (message: string) => ElicitResult | Promise<ElicitResult>;
+
+/** The user ticks the box and accepts the form. */
+export const accept: ElicitAnswer = () => ({ action: 'accept', content: { confirm: true } });
+/** The user declines the form. */
+export const decline: ElicitAnswer = () => ({ action: 'decline' });
 
 export interface Harness {
   sim: Simulator;
@@ -32,6 +38,8 @@ export interface Harness {
   call(args: Record<string, unknown>, options?: RequestOptions): Promise<CallToolResult>;
   /** Calls any tool by name, as the panel (or a misbehaving model) would. */
   callTool(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+  /** The panel's click on Rotate or Cancel, forwarded by the host. */
+  panelAnswer(confirmationId: string, nonce: string, decision: 'rotate' | 'cancel'): Promise<CallToolResult>;
   pskFiles(): Promise<string[]>;
   /** The audit log's lines, parsed; none when there is no log yet. */
   auditLines(): Promise<Record<string, unknown>[]>;
@@ -102,6 +110,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }) as Promise<CallToolResult>,
     callTool: (name, args) =>
       client.callTool({ name, arguments: args }, undefined, { timeout: 30_000 }) as Promise<CallToolResult>,
+    panelAnswer: (confirmationId, nonce, decision) =>
+      client.callTool(
+        { name: APP_TOOLS.answer, arguments: { confirmation_id: confirmationId, nonce, decision } },
+        undefined,
+        { timeout: 30_000 },
+      ) as Promise<CallToolResult>,
     async pskFiles() {
       const entries = await readdir(pskDir, { recursive: true });
       return entries.filter((entry) => entry.endsWith('.psk')).map((entry) => join(pskDir, entry));
