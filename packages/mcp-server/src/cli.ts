@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   if (!values.http && (values.host !== undefined || values.port !== undefined)) {
     fail('--host and --port need --http. Run ipsec-psk-mcp --help.', 2);
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65_535 || !/^\d+$/.test(values.port ?? '8787')) {
+  if (!/^\d+$/.test(values.port ?? '8787') || port > 65_535) {
     fail('--port must be a whole number from 0 to 65535. Run ipsec-psk-mcp --help.', 2);
   }
   if (values.help) {

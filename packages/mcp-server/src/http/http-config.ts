@@ -31,6 +31,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 
 export const isLoopbackHost = (host: string) => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
+/** A bind address as a URL writes it (an IPv6 address in brackets). */
+export const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
 function setting(env: Record<string, string | undefined>, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -135,9 +138,8 @@ export function loadHttpConfig(
       'IPSEC_PSK_HTTP_PUBLIC_URL must be set in OAuth mode: it is the audience access tokens must be issued for.',
     );
   }
-  const bracketed = host.includes(':') ? `[${host}]` : host;
   const publicUrl = url(
-    publicSetting ?? `http://${bracketed}:${port}/mcp`,
+    publicSetting ?? `http://${urlHost(host)}:${port}/mcp`,
     'IPSEC_PSK_HTTP_PUBLIC_URL',
     'the https URL clients use for the MCP endpoint, e.g. https://psk.example.com/mcp',
   );

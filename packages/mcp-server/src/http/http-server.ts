@@ -15,7 +15,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Logger } from '../logger.js';
 import type { IpsecPskServer } from '../server.js';
 import { SCOPES } from './bearer-tokens.js';
-import { type HttpConfig, isLoopbackHost } from './http-config.js';
+import { type HttpConfig, isLoopbackHost, urlHost } from './http-config.js';
 import { jsonRpcError, RPC } from './json-rpc.js';
 import { requiredScope } from './scopes.js';
 import { Sessions } from './sessions.js';
@@ -149,9 +149,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     listening.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
-    url: `http://${host}:${port}${path}`,
+    url: `http://${urlHost(config.host)}:${port}${path}`,
     sessions,
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -16,6 +16,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { type OAuthMetadata, OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { ConfigError } from '../config.js';
+import { isLoopbackHost } from './http-config.js';
 
 /** The setting that names the authorization server. */
 export const OAUTH_ISSUER_SETTING = 'IPSEC_PSK_OAUTH_ISSUER';
@@ -36,13 +37,7 @@ const JWKS_TIMEOUT_MS = 5_000;
 /** Longer than any access token a real issuer makes; refused before any parsing or key lookup. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
-/** Loopback hosts, where plain http is allowed (tests, an issuer on the same machine). */
-export function isLoopbackHost(hostname: string): boolean {
-  return (
-    hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
-}
-
+// Plain http only on loopback (tests, an issuer on the same machine).
 function isAllowedUrl(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }

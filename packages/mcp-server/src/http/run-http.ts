@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type CreateServerOptions, createServer } from '../server.js';
 import { stopOnSignalsAndFaults } from '../shutdown.js';
@@ -29,9 +28,6 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
   let oauthMetadata: Parameters<typeof startHttpServer>[0]['oauthMetadata'];
   if (config.auth.mode === 'tokens') {
     const entries = config.auth.lists.flatMap(({ text, setting }) => parseTokenList(text, setting));
-    if (entries.length === 0) {
-      throw new ConfigError('IPSEC_PSK_HTTP_TOKENS_FILE', 'The bearer token list holds no token.');
-    }
     verifier = bearerTokenVerifier(entries);
     logger.info(
       `authentication: ${entries.length} bearer token(s) (${entries.map((e) => e.name).join(', ')})`,

@@ -1,6 +1,4 @@
-import { SCOPES } from './bearer-tokens.js';
-
-type Scope = (typeof SCOPES)[keyof typeof SCOPES];
+import { SCOPES, type Scope } from './bearer-tokens.js';
 
 // Calls that change nothing at Cloudflare: listing, and the validate-only form of the rotation tools.
 const READ_ONLY_TOOLS = new Set(['list_ipsec_tunnels']);
