@@ -6,7 +6,7 @@ import type { TunnelFacts } from './rotation-types.js';
 /** How long the user has to answer the panel. */
 export const APP_CONFIRMATION_TTL_MS = 10 * 60_000;
 /** How long after a rotation the panel may show its key. */
-export const APP_REVEAL_WINDOW_MS = 10 * 60_000;
+const APP_REVEAL_WINDOW_MS = 10 * 60_000;
 
 /** Why a panel's call was refused. */
 export type AppRefusal =
@@ -72,11 +72,7 @@ const digest = (nonce: string) => createHash('sha256').update(nonce).digest();
 export class AppConfirmations {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(
-    private readonly now: () => number = Date.now,
-    private readonly ttlMs = APP_CONFIRMATION_TTL_MS,
-    private readonly revealWindowMs = APP_REVEAL_WINDOW_MS,
-  ) {}
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** A confirmation of one tunnel's rotation. */
   issue(accountId: string, tunnelId: string, facts: TunnelFacts): { id: string; expiresAt: Date } {
@@ -100,7 +96,7 @@ export class AppConfirmations {
     const id = randomUUID();
     const entry: Entry = {
       pending: Object.freeze({ ...subject, id, issuedAt }),
-      expiresAt: issuedAt + this.ttlMs,
+      expiresAt: issuedAt + APP_CONFIRMATION_TTL_MS,
       answered: false,
     };
     this.entries.set(id, entry);
@@ -149,7 +145,7 @@ export class AppConfirmations {
     const entry = this.entries.get(id);
     if (entry?.pending.kind !== 'tunnel') return;
     entry.key = key;
-    entry.revealUntil = this.now() + this.revealWindowMs;
+    entry.revealUntil = this.now() + APP_REVEAL_WINDOW_MS;
   }
 
   /** The key, for the panel that confirmed its rotation; a wrong nonce forgets it. */

@@ -91,14 +91,8 @@ export class AuditLog {
    * Appends one line. With `durable`, it is on disk before this resolves (the attempt line must survive a power
    * loss to tell of a crash). Throws when the line could not be written: the caller decides what that means.
    */
-  async append(entry: AuditEntry, options: { durable?: boolean } = {}): Promise<void> {
-    const handle = await this.directory.appendFile(await this.path());
-    try {
-      await handle.write(`${JSON.stringify({ time: this.now().toISOString(), ...entry })}\n`);
-      if (options.durable) await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  append(entry: AuditEntry, options: { durable?: boolean } = {}): Promise<void> {
+    return this.appendAll([entry], options);
   }
 
   /**

@@ -20,17 +20,12 @@ function parse(value: KeyAge): number | undefined {
  * `last_generated_on` has second precision, so a rotation within the same second as the one read before would
  * leave it unchanged. When in doubt the answer is `unknown`, never a false `no`.
  */
-export function decideRotated(
-  before: KeyAge,
-  after: KeyAge,
-  sentAtMs: number,
-  marginMs = CLOCK_MARGIN_MS,
-): Rotated {
+export function decideRotated(before: KeyAge, after: KeyAge, sentAtMs: number): Rotated {
   const afterMs = parse(after);
   if (afterMs === undefined) return 'unknown';
   if (before === null) return 'yes';
   const beforeMs = parse(before);
   if (beforeMs !== undefined && afterMs !== beforeMs) return afterMs > beforeMs ? 'yes' : 'unknown';
   // Unchanged, or no earlier reading: only a key generated well before the call proves the call did nothing.
-  return afterMs < sentAtMs - marginMs ? 'no' : 'unknown';
+  return afterMs < sentAtMs - CLOCK_MARGIN_MS ? 'no' : 'unknown';
 }

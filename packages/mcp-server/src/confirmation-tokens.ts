@@ -3,6 +3,19 @@ import { createHash, randomBytes } from 'node:crypto';
 /** Why a confirmation token was refused. */
 export type TokenRefusal = 'unknown' | 'expired' | 'mismatch';
 
+/** What the model is told of a refused token of `tool`, bound to `subject` (e.g. "account or tunnel"). */
+export function tokenRefusalText(refusal: TokenRefusal, tool: string, subject: string): string {
+  const why = {
+    unknown: 'is not one this server issued, or was already used',
+    expired: 'has expired',
+    mismatch: `was issued for a different ${subject}`,
+  }[refusal];
+  return (
+    `The confirmation_token ${why}; nothing was sent. Call ${tool} without a token to get a new confirmation ` +
+    'question for the user.'
+  );
+}
+
 interface Pending<T> {
   subject: string;
   issuedAt: number;

@@ -2,12 +2,13 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as fsPromises from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorCode } from './error-code.js';
 
 /** The file-system calls the key directory makes; injectable so tests can make the disk fail. */
 export type FileSystem = Pick<typeof fsPromises, 'open' | 'mkdir' | 'lstat' | 'realpath' | 'rename' | 'rm'>;
 
 /** The real file system. */
-export const nodeFileSystem: FileSystem = fsPromises;
+const nodeFileSystem: FileSystem = fsPromises;
 
 // Not defined on Windows, where symlinks need privileges to create; there the flag is simply absent.
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -25,6 +26,11 @@ export class UntrustedPathError extends Error {
   ) {
     super(`${path} ${rule}`);
   }
+}
+
+/** A key-directory failure as it may be shown: an untrusted path's own message (the path and the rule it broke), else the error's code. */
+export function describeFsError(error: unknown): string {
+  return error instanceof UntrustedPathError ? error.message : errorCode(error);
 }
 
 function currentUid(): number | undefined {

@@ -13,7 +13,7 @@ import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, type Simulator, startSimulator } from 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RotationOutput } from './rotation.js';
+import type { RotationOutput } from './rotation-types.js';
 import { Captured } from './test-support/processes.js';
 import { expectToolContract, type ListedTool } from './test-support/tool-contract.js';
 

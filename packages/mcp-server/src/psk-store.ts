@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Secret } from '@ipsec-psk/core';
+import { errorCode } from './error-code.js';
 import type { KeyDirectory } from './key-directory.js';
 
 /** A short, non-reversible identifier of a key, to tell keys apart without showing them. */
@@ -25,8 +26,7 @@ export type StoreResult =
   | { stored: false; failures: string[] };
 
 function failure(path: string, error: unknown): string {
-  const { code, name } = error as { code?: unknown; name?: unknown };
-  return `${path}: ${typeof code === 'string' ? code : typeof name === 'string' ? name : 'error'}`;
+  return `${path}: ${errorCode(error)}`;
 }
 
 function keyFileName(now: Date): string {

@@ -1,10 +1,14 @@
 import { ATTEMPT_OUTCOMES, type AuditRecord, KEY_STORED_EVENTS } from './audit-log.js';
 
 /** How far back the confirmation question looks for earlier rotations of the same tunnel. */
-export const RECENT_WINDOW_MS = 24 * 60 * 60_000;
+const RECENT_WINDOW_MS = 24 * 60 * 60_000;
 
 const sameTunnel = (record: AuditRecord, accountId: string, tunnelId: string) =>
   record.account_id === accountId && record.ipsec_tunnel_id === tunnelId;
+
+/** The records of one tunnel, oldest first. */
+export const recordsOf = (records: readonly AuditRecord[], accountId: string, tunnelId: string) =>
+  records.filter((record) => sameTunnel(record, accountId, tunnelId));
 
 /**
  * Attempts that have no outcome line: the process stopped (crash, SIGKILL, power loss) between sending the
@@ -43,15 +47,22 @@ export interface TunnelHistory {
   readable: boolean;
 }
 
+/** The history of a tunnel when the audit log cannot be read: empty, and saying so. */
+export const unreadableHistory = (): TunnelHistory => ({
+  unfinished: [],
+  recent: [],
+  records: [],
+  readable: false,
+});
+
 export function tunnelHistory(
   records: readonly AuditRecord[],
   accountId: string,
   tunnelId: string,
   now: Date,
-  windowMs = RECENT_WINDOW_MS,
 ): TunnelHistory {
-  const since = now.getTime() - windowMs;
-  const mine = records.filter((record) => sameTunnel(record, accountId, tunnelId));
+  const since = now.getTime() - RECENT_WINDOW_MS;
+  const mine = recordsOf(records, accountId, tunnelId);
   return {
     unfinished: unfinishedAttempts(mine),
     recent: mine

@@ -7,15 +7,17 @@ import {
   type PskGenerated,
 } from '@ipsec-psk/core';
 import type { RevealableKey } from './app-confirmations.js';
-import type { AuditEntry, AuditLog } from './audit-log.js';
+import type { AuditEntry, AuditLog, AuditRecord } from './audit-log.js';
 import { decideRotated, type KeyAge } from './check-back.js';
 import type { ConfirmationChannel } from './confirmation-channel.js';
+import { errorCode } from './error-code.js';
+import { UntrustedPathError } from './key-directory.js';
 import type { Logger } from './logger.js';
 import { fingerprint, type KeyReservation, type PskStore } from './psk-store.js';
-import { type TunnelHistory, tunnelHistory } from './rotation-history.js';
-import { confirmationQuestion, formatTime, NAME_MAX_LENGTH } from './rotation-text.js';
+import { type TunnelHistory, tunnelHistory, unreadableHistory } from './rotation-history.js';
+import { canonicalTime, confirmationQuestion, NAME_MAX_LENGTH } from './rotation-text.js';
 import type { Prepared, RotationAnswer, RotationOutput, Target, TunnelFacts } from './rotation-types.js';
-import type { TunnelLocks } from './tunnel-lock.js';
+import type { Release, TunnelLocks } from './tunnel-lock.js';
 
 /** What the rotation steps work with. */
 export interface StepsDeps {
@@ -40,13 +42,6 @@ export interface Rotated {
 
 function plainMessages(messages: CloudflareMessage[]): RotationOutput['messages'] {
   return messages.length === 0 ? undefined : messages.map(({ code, message }) => ({ code, message }));
-}
-
-/** An error's errno code or name, never its message (which may quote what it failed on). */
-export function errorCode(error: unknown): string {
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
-  if (typeof code === 'string') return code;
-  return typeof name === 'string' ? name : 'error';
 }
 
 /**
@@ -93,10 +88,8 @@ export class RotationSteps {
     };
     const name = neutralizeText(facts?.name, NAME_MAX_LENGTH);
     if (name) output.tunnel_name = name;
-    // API data: kept only if it really is a time, and then written out in one canonical form.
-    const generated =
-      typeof facts?.lastGeneratedOn === 'string' ? Date.parse(facts.lastGeneratedOn) : Number.NaN;
-    if (!Number.isNaN(generated)) output.last_generated_on = formatTime(new Date(generated).toISOString());
+    const generated = canonicalTime(facts?.lastGeneratedOn);
+    if (generated) output.last_generated_on = generated;
     return output;
   }
 
@@ -121,16 +114,16 @@ export class RotationSteps {
   }
 
   private describeStoreError(error: unknown): string {
-    if (error instanceof Error && error.name === 'UntrustedPathError') return error.message;
+    if (error instanceof UntrustedPathError) return error.message;
     return `${this.deps.store.directory.path} is not usable (${errorCode(error)})`;
   }
 
-  /** Holds the tunnel's lock (shared by every process using the key directory) from validation to storing. */
-  async withLock<T extends RotationAnswer | Rotated>(
-    target: Target,
-    work: () => Promise<T>,
-  ): Promise<T | RotationAnswer> {
-    let release: (() => Promise<void>) | undefined;
+  /**
+   * Takes the tunnel's lock (shared by every process using the key directory); a directory that cannot be used, or
+   * a rotation already running, is the answer instead.
+   */
+  async acquire(target: Target): Promise<Release | { error: string }> {
+    let release: Release | undefined;
     try {
       release = await this.deps.locks.tryAcquire(target.accountId, target.tunnelId);
     } catch (error) {
@@ -140,12 +133,22 @@ export class RotationSteps {
           'asked. The operator must fix IPSEC_PSK_DIR.',
       );
     }
-    if (!release) {
-      return this.fail(
+    return (
+      release ??
+      this.fail(
         `A rotation of tunnel ${target.tunnelId} is already in progress (in this or another server process using ` +
           `${this.deps.store.directory.path}); nothing was sent. Wait for it to finish.`,
-      );
-    }
+      )
+    );
+  }
+
+  /** Holds the tunnel's lock from validation to storing. */
+  async withLock<T extends RotationAnswer | Rotated>(
+    target: Target,
+    work: () => Promise<T>,
+  ): Promise<T | RotationAnswer> {
+    const release = await this.acquire(target);
+    if (typeof release !== 'function') return release;
     try {
       return await work();
     } finally {
@@ -191,15 +194,21 @@ export class RotationSteps {
     }
   }
 
-  /** What the audit log knows of the tunnel; an unreadable log gives an empty history that says so. */
-  async history(target: Target): Promise<TunnelHistory> {
+  /** The audit log's records; undefined (and a warning) when it cannot be read. */
+  async records(): Promise<AuditRecord[] | undefined> {
     try {
-      const records = await this.deps.audit.read();
-      return tunnelHistory(records, target.accountId, target.tunnelId, this.deps.now());
+      return await this.deps.audit.read();
     } catch (error) {
       this.deps.logger.warn(`could not read the audit log (${errorCode(error)})`);
-      return { unfinished: [], recent: [], records: [], readable: false };
+      return undefined;
     }
+  }
+
+  /** What the audit log knows of the tunnel; an unreadable log gives an empty history that says so. */
+  async history(target: Target): Promise<TunnelHistory> {
+    const records = await this.records();
+    if (!records) return unreadableHistory();
+    return tunnelHistory(records, target.accountId, target.tunnelId, this.deps.now());
   }
 
   /** Validation, the tunnel read and the audit history at once: one round trip before the user is asked. */

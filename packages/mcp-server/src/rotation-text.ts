@@ -21,10 +21,15 @@ export interface QuestionFacts {
   now: Date;
 }
 
+/** API data kept only if it really is a time, and then written out in one canonical form. */
+export function canonicalTime(value: unknown): string | undefined {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+}
+
 /** A time from the API or the audit log, shown only if it really is one. */
 export function formatTime(value: string): string {
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? quoteText(value, 40) : new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+  return canonicalTime(value) ?? quoteText(value, 40);
 }
 
 function ago(time: string, now: Date): string {
@@ -82,7 +87,7 @@ function recentLine(record: AuditRecord, now: Date): string {
 }
 
 /** Whether the history means the key on the device may already not work. */
-export function keyInDoubt(history: TunnelHistory): boolean {
+function keyInDoubt(history: TunnelHistory): boolean {
   return history.unfinished.length > 0;
 }
 

@@ -2,7 +2,7 @@ import type { KeyAge } from './check-back.js';
 import type { TunnelHistory } from './rotation-history.js';
 import type { RotationOutput } from './rotation-output.js';
 
-export type { RotationOutput, RotationStatus } from './rotation-output.js';
+export type { RotationOutput } from './rotation-output.js';
 
 /** The tool's arguments after schema validation. */
 export interface RotationInput {

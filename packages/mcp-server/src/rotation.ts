@@ -2,8 +2,8 @@ import { assertIdentifier, isPskError } from '@ipsec-psk/core';
 import type { AppConfirmations } from './app-confirmations.js';
 import type { ConfirmMode } from './config.js';
 import { chooseChannel } from './confirmation-channel.js';
-import type { ConfirmationTokens, TokenRefusal } from './confirmation-tokens.js';
-import { attemptedSince } from './rotation-history.js';
+import { type ConfirmationTokens, tokenRefusalText } from './confirmation-tokens.js';
+import { attemptedSince, recordsOf } from './rotation-history.js';
 import type { RotationSteps } from './rotation-steps.js';
 import {
   formatTime,
@@ -23,15 +23,6 @@ import type {
   TunnelFacts,
 } from './rotation-types.js';
 
-export type {
-  ConfirmAnswer,
-  Confirmer,
-  RotationAnswer,
-  RotationInput,
-  RotationOutput,
-  RotationStatus,
-} from './rotation-types.js';
-
 /** What the generate_ipsec_psk flow works with beyond the shared steps. */
 export interface RotationDeps {
   steps: RotationSteps;
@@ -40,12 +31,6 @@ export interface RotationDeps {
   confirmMode: ConfirmMode;
   defaultAccountId: string | undefined;
 }
-
-const REFUSALS: Record<TokenRefusal, string> = {
-  unknown: 'is not one this server issued, or was already used',
-  expired: 'has expired',
-  mismatch: 'was issued for a different account or tunnel',
-};
 
 /** What a generate_ipsec_psk token confirms: this tunnel alone. */
 const tokenSubject = (target: Target) => `generate:${target.accountId}/${target.tunnelId}`;
@@ -178,10 +163,7 @@ export class Rotation {
         code: `token_${redeemed}`,
         confirmed_by: 'token',
       });
-      return this.steps.fail(
-        `The confirmation_token ${REFUSALS[redeemed]}; nothing was sent. Call generate_ipsec_psk without a token ` +
-          'to get a new confirmation question for the user.',
-      );
+      return this.steps.fail(tokenRefusalText(redeemed, 'generate_ipsec_psk', 'account or tunnel'));
     }
     // Validated when the question was asked; after consent, the one round trip is the persisting call.
     const superseded = await this.supersededSince(target, redeemed.issuedAt, 'token');
@@ -195,7 +177,8 @@ export class Rotation {
     askedAt: number,
     channel: 'token' | 'app',
   ): Promise<RotationAnswer | undefined> {
-    const since = attemptedSince((await this.steps.history(target)).records, askedAt);
+    const records = recordsOf((await this.steps.records()) ?? [], target.accountId, target.tunnelId);
+    const since = attemptedSince(records, askedAt);
     if (!since) return undefined;
     await this.steps.audit('confirmation_refused', target, {
       code: `${channel}_superseded`,

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RotationOutput } from './rotation.js';
+import type { RotationOutput } from './rotation-types.js';
 import { Captured, CLI, exitOf } from './test-support/processes.js';
 import { expectToolContract, type ListedTool } from './test-support/tool-contract.js';
 import { SERVER_VERSION } from './version.js';

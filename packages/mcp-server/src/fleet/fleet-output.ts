@@ -61,4 +61,3 @@ export const fleetOutputShape = {
 export type FleetOutput = z.infer<z.ZodObject<typeof fleetOutputShape>>;
 export type FleetTunnel = z.infer<z.ZodObject<typeof fleetTunnelShape>>;
 export type TunnelResult = z.infer<typeof tunnelResultSchema>;
-export type FleetStatus = FleetOutput['status'];

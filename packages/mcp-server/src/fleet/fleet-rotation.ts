@@ -10,12 +10,19 @@ import type { AppConfirmations } from '../app-confirmations.js';
 import type { AuditEntry } from '../audit-log.js';
 import type { ConfirmMode } from '../config.js';
 import { chooseChannel } from '../confirmation-channel.js';
-import type { ConfirmationTokens, TokenRefusal } from '../confirmation-tokens.js';
-import { attemptedSince, type TunnelHistory, tunnelHistory } from '../rotation-history.js';
+import { type ConfirmationTokens, tokenRefusalText } from '../confirmation-tokens.js';
+import { errorCode } from '../error-code.js';
+import {
+  attemptedSince,
+  recordsOf,
+  type TunnelHistory,
+  tunnelHistory,
+  unreadableHistory,
+} from '../rotation-history.js';
 import type { RotationSteps } from '../rotation-steps.js';
-import { errorCode } from '../rotation-steps.js';
-import { formatTime, NAME_MAX_LENGTH } from '../rotation-text.js';
+import { canonicalTime, formatTime, NAME_MAX_LENGTH } from '../rotation-text.js';
 import type { ConfirmAnswer, Confirmer } from '../rotation-types.js';
+import type { Release } from '../tunnel-lock.js';
 import type { FleetOutput, FleetTunnel } from './fleet-output.js';
 import {
   BATCH_SIZE,
@@ -70,14 +77,7 @@ export interface FleetDeps {
   defaultAccountId: string | undefined;
   /** Waits for Cloudflare's rate limit (tests inject one that does not wait). */
   sleep?: SendDeps['sleep'];
-  batchSize?: number;
 }
-
-const REFUSALS: Record<TokenRefusal, string> = {
-  unknown: 'is not one this server issued, or was already used',
-  expired: 'has expired',
-  mismatch: 'was issued for a different account or set of tunnels',
-};
 
 /** A token confirms exactly one account and one set of tunnels, in any order. */
 const subject = (target: FleetTarget) => `fleet:${target.accountId}/${[...target.ids].sort().join(',')}`;
@@ -148,24 +148,11 @@ export class FleetRotation {
 
   /** Holds every tunnel's lock (in a fixed order, so two fleets never wait on each other) or none. */
   async withLocks(target: FleetTarget, work: () => Promise<FleetAnswer>): Promise<FleetAnswer> {
-    const releases: (() => Promise<void>)[] = [];
+    const releases: Release[] = [];
     try {
       for (const id of [...target.ids].sort()) {
-        let release: (() => Promise<void>) | undefined;
-        try {
-          release = await this.steps.deps.locks.tryAcquire(target.accountId, id);
-        } catch (error) {
-          return this.steps.fail(
-            `The key directory cannot be used (${errorCode(error)}). Nothing was sent and nobody was asked. The ` +
-              'operator must fix IPSEC_PSK_DIR.',
-          );
-        }
-        if (!release) {
-          return this.steps.fail(
-            `A rotation of tunnel ${id} is already in progress (in this or another server process using ` +
-              `${this.steps.deps.store.directory.path}); nothing was sent. Wait for it to finish.`,
-          );
-        }
+        const release = await this.steps.acquire({ accountId: target.accountId, tunnelId: id });
+        if (typeof release !== 'function') return release;
         releases.push(release);
       }
       return await work();
@@ -186,7 +173,7 @@ export class FleetRotation {
         (error: unknown) => ({ error }),
       ),
       client.listIpsecTunnels({ accountId: target.accountId }).catch(() => undefined),
-      this.steps.deps.audit.read().catch(() => undefined),
+      this.steps.records(),
     ]);
     if ('error' in validation) {
       const { error } = validation;
@@ -222,9 +209,7 @@ export class FleetRotation {
     const histories = new Map(
       target.ids.map((id) => [
         id,
-        records
-          ? tunnelHistory(records, target.accountId, id, now)
-          : { unfinished: [], recent: [], records: [], readable: false },
+        records ? tunnelHistory(records, target.accountId, id, now) : unreadableHistory(),
       ]),
     );
     return { tunnels, histories };
@@ -235,10 +220,9 @@ export class FleetRotation {
    * of one stops nothing else); what Cloudflare would not apply, merged.
    */
   private async validate(target: FleetTarget): Promise<Pick<PsksSet, 'unapplied' | 'unreported'>> {
-    const size = this.deps.batchSize ?? BATCH_SIZE;
     const batches: string[][] = [];
-    for (let start = 0; start < target.ids.length; start += size)
-      batches.push(target.ids.slice(start, start + size));
+    for (let start = 0; start < target.ids.length; start += BATCH_SIZE)
+      batches.push(target.ids.slice(start, start + BATCH_SIZE));
     const sets = await Promise.all(
       batches.map((ids) =>
         this.steps.deps.client.setIpsecPsks({
@@ -377,10 +361,7 @@ export class FleetRotation {
         code: `token_${redeemed}`,
         confirmed_by: 'token',
       });
-      return this.steps.fail(
-        `The confirmation_token ${REFUSALS[redeemed]}; nothing was sent. Call rotate_ipsec_psks without a token ` +
-          'to get a new confirmation question for the user.',
-      );
+      return this.steps.fail(tokenRefusalText(redeemed, 'rotate_ipsec_psks', 'account or set of tunnels'));
     }
     const superseded = await this.supersededSince(target, redeemed.issuedAt, 'token');
     if (superseded) return superseded;
@@ -396,10 +377,9 @@ export class FleetRotation {
     askedAt: number,
     channel: 'token' | 'app',
   ): Promise<FleetAnswer | undefined> {
-    const records = await this.steps.deps.audit.read().catch(() => []);
+    const records = (await this.steps.records()) ?? [];
     for (const id of target.ids) {
-      const mine = records.filter((r) => r.account_id === target.accountId && r.ipsec_tunnel_id === id);
-      const since = attemptedSince(mine, askedAt);
+      const since = attemptedSince(recordsOf(records, target.accountId, id), askedAt);
       if (!since) continue;
       await this.auditAll('confirmation_refused', target, {
         code: `${channel}_superseded`,
@@ -430,7 +410,6 @@ export class FleetRotation {
         sandbox: deps.sandbox,
         principal: deps.principal,
         sleep: this.deps.sleep,
-        batchSize: this.deps.batchSize,
       },
       target.accountId,
       tunnels,
@@ -471,9 +450,8 @@ function describe(tunnel: FleetTunnelFacts, outcome?: SendOutcome, reveal = fals
   const entry: FleetTunnel = { ipsec_tunnel_id: tunnel.id };
   const name = neutralizeText(tunnel.name, NAME_MAX_LENGTH);
   if (name) entry.tunnel_name = name;
-  const generated = outcome?.lastGeneratedOn ?? tunnel.lastGeneratedOn;
-  const ms = typeof generated === 'string' ? Date.parse(generated) : Number.NaN;
-  if (!Number.isNaN(ms)) entry.last_generated_on = formatTime(new Date(ms).toISOString());
+  const generated = canonicalTime(outcome?.lastGeneratedOn ?? tunnel.lastGeneratedOn);
+  if (generated) entry.last_generated_on = generated;
   if (!outcome) return entry;
   entry.result = outcome.result;
   if (outcome.file) entry.psk_file = outcome.file;

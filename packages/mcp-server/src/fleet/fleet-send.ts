@@ -10,18 +10,19 @@ import {
 } from '@ipsec-psk/core';
 import type { AuditEntry, AuditLog } from '../audit-log.js';
 import { decideRotated, type KeyAge } from '../check-back.js';
+import { errorCode } from '../error-code.js';
+import { describeFsError } from '../key-directory.js';
 import type { Logger } from '../logger.js';
 import { fingerprint, type PskStore } from '../psk-store.js';
 import type { Rotated } from '../rotation-output.js';
-import { errorCode } from '../rotation-steps.js';
 import type { TunnelResult } from './fleet-output.js';
 
 /** Tunnels per Set PSKs request: a few requests for a large fleet, far inside Cloudflare's 1200 per 5 minutes. */
 export const BATCH_SIZE = 100;
 /** How long a rate-limited batch may wait for Cloudflare's Retry-After before the rest is left unsent. */
-export const MAX_RATE_LIMIT_WAIT_S = 300;
+const MAX_RATE_LIMIT_WAIT_S = 300;
 /** How many times one batch waits for the rate limit. */
-export const MAX_RATE_LIMIT_WAITS = 3;
+const MAX_RATE_LIMIT_WAITS = 3;
 
 /** What was known of a tunnel when the user was asked. */
 export interface FleetTunnelFacts {
@@ -59,7 +60,6 @@ export interface SendDeps {
   principal?: string | undefined;
   /** Waits for Cloudflare's rate limit; injectable so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
-  batchSize?: number;
 }
 
 /** Told after each batch, and while waiting for the rate limit. */
@@ -142,8 +142,7 @@ async function storeKeys(
       prepared.push({ tunnel, psk, file, fingerprint: fingerprint(psk), attemptId: randomUUID() });
     } catch (error) {
       await markAll(deps, prepared);
-      const what =
-        error instanceof Error && error.name === 'UntrustedPathError' ? error.message : errorCode(error);
+      const what = describeFsError(error);
       return {
         error:
           `The new key of tunnel ${tunnel.id} could not be stored before sending (${what}). Nothing was sent; ` +
@@ -175,7 +174,6 @@ async function sendBatches(
   keys: readonly PreparedKey[],
   onProgress: OnProgress,
 ): Promise<Tracked[]> {
-  const size = deps.batchSize ?? BATCH_SIZE;
   const tracked: Tracked[] = keys.map((key) => ({
     key,
     sentAt: undefined,
@@ -187,8 +185,8 @@ async function sendBatches(
       reason: 'Not sent: an earlier request of this rotation failed, so the rest was not attempted.',
     },
   }));
-  for (let start = 0; start < tracked.length; start += size) {
-    const batch = tracked.slice(start, start + size);
+  for (let start = 0; start < tracked.length; start += BATCH_SIZE) {
+    const batch = tracked.slice(start, start + BATCH_SIZE);
     const sent = await sendBatch(deps, accountId, batch, (message) =>
       onProgress(start, tracked.length, message),
     );
@@ -198,7 +196,7 @@ async function sendBatches(
       break;
     }
     classifySet(deps, batch, sent.set);
-    onProgress(Math.min(start + size, tracked.length), tracked.length, 'Keys sent to Cloudflare.');
+    onProgress(Math.min(start + BATCH_SIZE, tracked.length), tracked.length, 'Keys sent to Cloudflare.');
   }
   // Echoes that differ are rare; storing them afterwards keeps the loop above free of disk work.
   for (const entry of tracked) await storeEcho(deps, accountId, entry);

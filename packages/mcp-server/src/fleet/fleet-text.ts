@@ -46,7 +46,7 @@ export interface FleetQuestionFacts {
 }
 
 /** Earlier rotations of the tunnels from the audit log, one line each, naming its tunnel (the server's words). */
-export function fleetHistoryLines(
+function fleetHistoryLines(
   tunnels: readonly FleetTunnelFacts[],
   histories: ReadonlyMap<string, TunnelHistory>,
   now: Date,
