@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util';
 import { createPskClient, isPskError } from '@ipsec-psk/core';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ConfigError, loadConfig } from './config.js';
+import { describeFsError } from './key-directory.js';
 import { stderrLogger } from './logger.js';
 import { unfinishedConsequence } from './rotation-text.js';
 import { startSandbox } from './sandbox.js';
 import { createServer } from './server.js';
-import { stopOnSignalsAndFaults } from './shutdown.js';
+import { carefulStop, stopOnSignalsAndFaults } from './shutdown.js';
 import { unfinishedRotations } from './startup-check.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -141,11 +142,7 @@ async function main(): Promise<void> {
   try {
     unfinished = await unfinishedRotations(config.pskDir);
   } catch (error) {
-    const reason =
-      error instanceof Error && error.name === 'UntrustedPathError'
-        ? error.message
-        : (error as NodeJS.ErrnoException).code;
-    fail(`IPSEC_PSK_DIR cannot be used: ${reason}.`);
+    fail(`IPSEC_PSK_DIR cannot be used: ${describeFsError(error)}.`);
   }
   for (const { attempt, running } of unfinished) {
     logger.warn(
@@ -191,20 +188,13 @@ async function main(): Promise<void> {
   }
   const { server, idle, inFlight } = createServer(serverOptions);
 
-  let stopping = false;
-  const stop = async (why: string, exitCode = 0) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`stopping: ${why}`);
-    if (inFlight() > 0)
-      logger.info(`waiting for ${inFlight()} call(s) in flight, so that any key already generated is stored`);
+  const { stop, stopping } = carefulStop(logger, inFlight, async () => {
     // Closing first ends any question still waiting for the user (nothing is sent then); a rotation already sent
     // does not need the client and must still reach its file, so wait for it before exiting.
     await server.close().catch(() => {});
     await idle();
     await simulator?.close();
-    process.exit(exitCode);
-  };
+  });
   survive(process.stdout, () => void stop('the client closed its end of stdout'));
   survive(process.stderr, () => {});
   stopOnSignalsAndFaults(logger, stop);
@@ -212,7 +202,7 @@ async function main(): Promise<void> {
   process.stdin.on('error', () => void stop('stdin failed'));
   server.server.onerror = (error) => logger.error(describeTransportError(error));
   // The transport also closes on its own (a message over its size limit); then nothing would ever arrive again.
-  server.server.onclose = () => void stop('the connection to the client closed', stopping ? 0 : 1);
+  server.server.onclose = () => void stop('the connection to the client closed', stopping() ? 0 : 1);
 
   await server.connect(new StdioServerTransport());
   logger.info(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.js';
 import { type CreateServerOptions, createServer } from '../server.js';
-import { stopOnSignalsAndFaults } from '../shutdown.js';
+import { carefulStop, stopOnSignalsAndFaults } from '../shutdown.js';
 import { bearerTokenVerifier, parseTokenList } from './bearer-tokens.js';
 import { loadHttpConfig } from './http-config.js';
 import { startHttpServer } from './http-server.js';
@@ -54,17 +54,13 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
   });
   logger.info(`listening on ${handle.url}`);
 
-  let stopping = false;
-  const stop = async (why: string, exitCode = 0) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`stopping: ${why}`);
-    const running = handle.sessions.inFlight();
-    if (running > 0)
-      logger.info(`waiting for ${running} call(s) in flight, so that any key already generated is stored`);
-    await handle.close();
-    await options.onStopped();
-    process.exit(exitCode);
-  };
+  const { stop } = carefulStop(
+    logger,
+    () => handle.sessions.inFlight(),
+    async () => {
+      await handle.close();
+      await options.onStopped();
+    },
+  );
   stopOnSignalsAndFaults(logger, stop);
 }
