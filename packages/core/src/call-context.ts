@@ -5,7 +5,7 @@ import type { paths } from './generated/openapi.js';
 import { assertIdentifier } from './identifiers.js';
 import { sanitizeCause } from './redact.js';
 import { parseRetryAfter, type RetryPolicy, type Sleep, withRetries } from './retry.js';
-import { type ApiCall, OUTCOME_UNKNOWN_ADVICE, performExchange, type RawResponse } from './transport.js';
+import { type ApiCall, performExchange, type RawResponse, unknownOutcomeTail } from './transport.js';
 
 /** How a call's answer is read: whether it persists, and which secrets its text might quote. */
 export interface CallKind {
@@ -74,7 +74,7 @@ export function createCallContext(options: CallContextOptions): CallContext {
           ? ' Rate limited; nothing was changed.'
           : ` Rate limited; nothing was changed. Try again in ${retryAfterSeconds} s.`;
     } else if (outcome === 'unknown') {
-      message += ` Outcome unknown. ${kind.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}`;
+      message += unknownOutcomeTail(kind.unknownAdvice);
     } else {
       message += ' Nothing was changed.';
     }
@@ -113,7 +113,7 @@ export function createCallContext(options: CallContextOptions): CallContext {
 
     invalidResponse(raw, operation, kind, problem) {
       const outcome: PskOutcome = kind.persisting ? 'unknown' : 'not_executed';
-      const tail = kind.persisting ? ` Outcome unknown. ${kind.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}` : '';
+      const tail = kind.persisting ? unknownOutcomeTail(kind.unknownAdvice) : '';
       return new PskError(`${operation}: Cloudflare answered HTTP ${raw.status} but ${problem}.${tail}`, {
         code: 'invalid_response',
         outcome,

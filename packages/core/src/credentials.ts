@@ -31,9 +31,12 @@ function invalid(field: string, message: string): PskError {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
+/** Whether `value` holds a line break or another control character (never part of a credential or a key). */
+export const hasControlCharacter = (value: string): boolean => CONTROL_CHARACTER.test(value);
+
 /** Whether fetch would accept `value` as a header value. */
 export function isHeaderValue(value: string): boolean {
-  return value.length > 0 && !CONTROL_CHARACTER.test(value);
+  return value.length > 0 && !hasControlCharacter(value);
 }
 
 function checkValue(field: string, value: string): string {

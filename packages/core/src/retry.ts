@@ -71,7 +71,7 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 }
 
 /** Failures worth another attempt for a call that changes nothing. */
-export function isTransient(error: PskError): boolean {
+function isTransient(error: PskError): boolean {
   switch (error.code) {
     case 'network':
     case 'timeout':

@@ -47,6 +47,10 @@ export const OUTCOME_UNKNOWN_ADVICE =
   "The request may have reached Cloudflare, so the tunnel's key may already be replaced by one nobody has seen. " +
   'Do not retry blindly: check the tunnel (getIpsecTunnel, psk_metadata.last_generated_on) first.';
 
+/** What every unknown outcome's message ends with: that it is unknown, and how to settle it. */
+export const unknownOutcomeTail = (advice: string | undefined) =>
+  ` Outcome unknown. ${advice ?? OUTCOME_UNKNOWN_ADVICE}`;
+
 function transportFailure(
   context: AttemptContext,
   code: PskErrorCode,
@@ -55,10 +59,7 @@ function transportFailure(
   cause: unknown,
 ): PskError {
   const outcome: PskOutcome = context.persisting && sent ? 'unknown' : 'not_executed';
-  const tail =
-    outcome === 'unknown'
-      ? ` Outcome unknown. ${context.unknownAdvice ?? OUTCOME_UNKNOWN_ADVICE}`
-      : ' Nothing was changed.';
+  const tail = outcome === 'unknown' ? unknownOutcomeTail(context.unknownAdvice) : ' Nothing was changed.';
   return new PskError(`${what}.${tail}`, {
     code,
     outcome,

@@ -1,5 +1,6 @@
 import type { CallContext, CallKind } from '../call-context.js';
-import { optionalRecord, optionalString } from '../envelope.js';
+import { hasControlCharacter } from '../credentials.js';
+import { isRecord, optionalRecord, optionalString } from '../envelope.js';
 import { type CloudflareMessage, PskError } from '../errors.js';
 import type { components, operations } from '../generated/openapi.js';
 import { assertIdentifier } from '../identifiers.js';
@@ -85,9 +86,6 @@ function invalid(field: string, problem: string): PskError {
   return new PskError(`${field} ${problem}.`, { code: 'invalid_input', outcome: 'not_executed', field });
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a key may not hold.
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 function checkPsks(psks: readonly PskToSet[] | undefined): { id: string; psk: string }[] {
   if (!Array.isArray(psks) || psks.length === 0)
     throw invalid('psks', 'must list at least one tunnel and its key');
@@ -100,15 +98,14 @@ function checkPsks(psks: readonly PskToSet[] | undefined): { id: string; psk: st
     // The message names the field, never the value: it is a key.
     if (typeof psk !== 'string' || psk.length === 0)
       throw invalid(`psks[${index}].psk`, 'must be a non-empty string');
-    if (CONTROL.test(psk) || psk.trim() !== psk) {
+    if (hasControlCharacter(psk) || psk.trim() !== psk) {
       throw invalid(`psks[${index}].psk`, 'has surrounding whitespace or a control character');
     }
     return { id, psk };
   });
 }
 
-const records = (value: unknown): [string, unknown][] =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : [];
+const records = (value: unknown): [string, unknown][] => (isRecord(value) ? Object.entries(value) : []);
 
 /**
  * "Set PSKs": the caller's keys for several tunnels in one request. Validate first; send only keys already stored.
@@ -139,19 +136,18 @@ export async function setIpsecPsks(context: CallContext, input: SetIpsecPsksInpu
       middleware,
     });
 
+  const sent = new Map(entries.map((entry) => [entry.id, entry.psk]));
   const attempt = async (): Promise<PsksSet> => {
     const { raw, envelope } = await context.receive(send, input.signal, operation, kind);
     if (envelope?.success !== true || !envelope.result) {
       throw context.invalidResponse(raw, operation, kind, 'the body is not a successful envelope');
     }
-    const sent = new Map(entries.map((entry) => [entry.id, entry.psk]));
     const applied: PskApplied[] = [];
     for (const [id, value] of records(envelope.result[APPLIED])) {
       const own = sent.get(id);
       // A tunnel this request did not name is no outcome of it.
       if (own === undefined) continue;
-      const record =
-        typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+      const record = isRecord(value) ? value : undefined;
       const echoed = optionalString(record, PSK);
       applied.push({
         ipsecTunnelId: id,

@@ -1,5 +1,5 @@
 import type { CallContext, CallKind } from '../call-context.js';
-import { optionalRecord, optionalString } from '../envelope.js';
+import { isRecord, optionalRecord, optionalString } from '../envelope.js';
 import type { components, operations } from '../generated/openapi.js';
 import { assertIdentifier } from '../identifiers.js';
 import type { ApiCall } from '../transport.js';
@@ -107,9 +107,7 @@ export async function listIpsecTunnels(
     const list = envelope?.success === true ? envelope.result?.[TUNNELS] : undefined;
     if (!Array.isArray(list))
       throw context.invalidResponse(raw, operation, READ, 'the body is not a tunnel list');
-    const tunnels = list.map((entry) =>
-      details(typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : undefined),
-    );
+    const tunnels = list.map((entry) => details(isRecord(entry) ? entry : undefined));
     // A list that holds records without an id or a name is not one to act on: a tunnel would silently be missing.
     if (tunnels.some((tunnel) => tunnel === undefined)) {
       throw context.invalidResponse(raw, operation, READ, 'some tunnels in the list have no id or name');
