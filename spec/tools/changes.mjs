@@ -1,6 +1,7 @@
 // What changed between two upstream extracts, for the operations we use, in the terms a reviewer needs: operations,
 // parameters, and the request and response fields of each, with the changes that break our client marked.
 import diff from 'microdiff';
+import { pointerParts } from './extract.mjs';
 
 // The response fields the client reads and the request fields it sends: removing one, or changing its type, breaks
 // us. (Keep in step with packages/core/src/ops/.)
@@ -32,11 +33,7 @@ const SENT_PARAMETERS = ['path account_id', 'path ipsec_tunnel_id', 'query valid
 function resolve(document, node) {
   let current = node;
   for (let hops = 0; current?.$ref && hops < 20; hops++) {
-    const parts = current.$ref
-      .slice(2)
-      .split('/')
-      .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
-    current = parts.reduce((value, part) => value?.[part], document);
+    current = pointerParts(current.$ref).reduce((value, part) => value?.[part], document);
   }
   return current;
 }

@@ -34,12 +34,17 @@ function refsIn(value, found = new Set()) {
   return found;
 }
 
-function resolvePointer(document, ref) {
-  if (!ref.startsWith('#/')) throw new Error(`only local references are supported, found ${ref}`);
-  const parts = ref
+/** The keys a local JSON pointer (`#/a/b~1c`) walks, unescaped. */
+export function pointerParts(ref) {
+  return ref
     .slice(2)
     .split('/')
     .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+function resolvePointer(document, ref) {
+  if (!ref.startsWith('#/')) throw new Error(`only local references are supported, found ${ref}`);
+  const parts = pointerParts(ref);
   let node = document;
   for (const part of parts) {
     node = node?.[part];
