@@ -49,6 +49,30 @@ function send(response, status, type, payload, headers = {}) {
 
 const json = (response, status, value) => send(response, status, 'application/json', JSON.stringify(value));
 
+// The page's script and the two HTML files never change while tests run: built and read once per process.
+let assets;
+function loadAssets() {
+  assets ??= Promise.all([
+    build({
+      entryPoints: [here('./host-page.ts')],
+      bundle: true,
+      write: false,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      tsconfig: here('../tsconfig.view.json'),
+      logLevel: 'warning',
+    }),
+    readFile(here('./host.html'), 'utf8'),
+    readFile(here('./sandbox.html'), 'utf8'),
+  ]).then(([page, pageHtml, sandboxHtml]) => ({
+    pageScript: page.outputFiles[0].text,
+    pageHtml,
+    sandboxHtml,
+  }));
+  return assets;
+}
+
 /**
  * Starts the host. `server` says how to start the MCP server (command, args, env). Returns the page's URL, the MCP
  * client, and `forModel`: every tool result, notification and context update this host would hand the model.
@@ -71,21 +95,7 @@ export async function startTestHost({ server, theme = 'light' }) {
   const { tools } = await client.listTools();
   const toolNamed = (name) => tools.find((tool) => tool.name === name);
 
-  const page = await build({
-    entryPoints: [here('./host-page.ts')],
-    bundle: true,
-    write: false,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    tsconfig: here('../tsconfig.view.json'),
-    logLevel: 'warning',
-  });
-  const pageScript = page.outputFiles[0].text;
-  const [pageHtml, sandboxHtml] = await Promise.all([
-    readFile(here('./host.html'), 'utf8'),
-    readFile(here('./sandbox.html'), 'utf8'),
-  ]);
+  const { pageScript, pageHtml, sandboxHtml } = await loadAssets();
 
   const sandbox = createServer((request, response) => {
     if (new URL(request.url, 'http://x').pathname !== '/sandbox.html')
