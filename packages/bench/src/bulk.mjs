@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { manyTunnels, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { LATENCY_MS, roundTrips } from './round-trips.mjs';
 import { connectOurs, TOKEN } from './servers.mjs';
-import { median } from './stats.mjs';
+import { medians } from './stats.mjs';
 
 export const FLEET_SIZES = [10, 100, 500];
 
@@ -55,9 +55,7 @@ export async function measureBulk({ runs, log }) {
   for (const count of FLEET_SIZES) {
     const samples = [];
     for (let run = 0; run < runs; run++) samples.push(await once(count));
-    results[count] = Object.fromEntries(
-      Object.keys(samples[0]).map((field) => [field, median(samples.map((sample) => sample[field]))]),
-    );
+    results[count] = medians(samples);
     const r = results[count];
     log(
       `  ${count} tunnels: before the question ${r.beforeTrips} round trip(s), ${r.beforeMs.toFixed(0)} ms; ` +

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_TUNNEL_ID, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { connectOurs, TOKEN } from './servers.mjs';
-import { median } from './stats.mjs';
+import { medians } from './stats.mjs';
 
 export const LATENCY_MS = 150;
 const UI = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
@@ -110,8 +110,7 @@ export async function measureRoundTrips({ runs, log }) {
     for (const channel of Object.keys(CHANNELS)) {
       const samples = [];
       for (let run = 0; run < runs; run++) samples.push(await once(channel, sim));
-      const pick = (field) => median(samples.map((sample) => sample[field]));
-      results[channel] = Object.fromEntries(Object.keys(samples[0]).map((field) => [field, pick(field)]));
+      results[channel] = medians(samples);
       const r = results[channel];
       log(
         `  ${channel}: before the question ${r.beforeTrips} round trip(s), ${r.beforeMs.toFixed(0)} ms; ` +

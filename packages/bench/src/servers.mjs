@@ -17,13 +17,13 @@ export const OUR_SERVER = join(
 export const MINIMAL_SERVER = fileURLToPath(new URL('./fixtures/minimal-server.mjs', import.meta.url));
 
 /**
- * Spawns `node script ...args` and connects. `capabilities` is what the client declares; `onElicit`, if given,
+ * Spawns `node script` and connects. `capabilities` is what the client declares; `onElicit`, if given,
  * answers confirmation forms. Returns the client, the server's pid and when the spawn began.
  */
-export async function connect({ script, args = [], env = {}, capabilities = {}, onElicit }) {
+export async function connect({ script, env = {}, capabilities = {}, onElicit }) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [script, ...args],
+    args: [script],
     env: { ...getDefaultEnvironment(), ...env },
     stderr: 'pipe',
   });

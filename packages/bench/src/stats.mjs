@@ -6,6 +6,13 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** Each field's median over samples of the same shape. */
+export function medians(samples) {
+  return Object.fromEntries(
+    Object.keys(samples[0]).map((field) => [field, median(samples.map((sample) => sample[field]))]),
+  );
+}
+
 /** "123 (110–140)": a median and its range, rounded to `digits`. */
 export function spread(values, digits = 0) {
   const text = (value) => value.toFixed(digits);
