@@ -59,6 +59,29 @@ export interface AuditEntry
   fallback?: boolean;
 }
 
+/** Where and for whom every line is written: sandbox or not, and the acting principal (none on stdio). */
+export interface AuditScope {
+  sandbox: boolean;
+  principal?: string | undefined;
+}
+
+/** One line about one tunnel, with what every line carries. */
+export function auditEntry(
+  event: AuditEvent,
+  tunnel: { accountId: string; tunnelId: string },
+  scope: AuditScope,
+  extra: Partial<AuditEntry> = {},
+): AuditEntry {
+  return {
+    event,
+    account_id: tunnel.accountId,
+    ipsec_tunnel_id: tunnel.tunnelId,
+    sandbox: scope.sandbox,
+    ...(scope.principal === undefined ? {} : { principal: scope.principal }),
+    ...extra,
+  };
+}
+
 /** An audit record as read back, with its time. */
 export type AuditRecord = AuditEntry & { time: string };
 

@@ -7,7 +7,7 @@ import {
   type PskGenerated,
 } from '@ipsec-psk/core';
 import type { RevealableKey } from './app-confirmations.js';
-import type { AuditEntry, AuditLog, AuditRecord } from './audit-log.js';
+import { type AuditEntry, type AuditLog, type AuditRecord, auditEntry } from './audit-log.js';
 import { decideRotated, type KeyAge } from './check-back.js';
 import type { ConfirmationChannel } from './confirmation-channel.js';
 import { errorCode } from './error-code.js';
@@ -94,14 +94,7 @@ export class RotationSteps {
   }
 
   entry(event: AuditEntry['event'], target: Target, extra: Partial<AuditEntry> = {}): AuditEntry {
-    return {
-      event,
-      account_id: target.accountId,
-      ipsec_tunnel_id: target.tunnelId,
-      sandbox: this.deps.sandbox,
-      ...(this.deps.principal === undefined ? {} : { principal: this.deps.principal }),
-      ...extra,
-    };
+    return auditEntry(event, target, this.deps, extra);
   }
 
   /** Appends an audit line; a failure is logged, not fatal (except for the attempt line, see `rotate`). */

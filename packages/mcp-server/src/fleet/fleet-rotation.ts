@@ -401,16 +401,7 @@ export class FleetRotation {
   ): Promise<FleetAnswer> {
     const { deps } = this.steps;
     const outcomes = await sendFleet(
-      {
-        client: deps.client,
-        store: deps.store,
-        audit: deps.audit,
-        logger: deps.logger,
-        now: deps.now,
-        sandbox: deps.sandbox,
-        principal: deps.principal,
-        sleep: this.deps.sleep,
-      },
+      { ...deps, sleep: this.deps.sleep },
       target.accountId,
       tunnels,
       confirmedBy,

@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  generatePsk,
-  isPskError,
-  neutralizeText,
-  type PskClient,
-  type PsksSet,
-  type Secret,
-} from '@ipsec-psk/core';
-import type { AuditEntry, AuditLog } from '../audit-log.js';
+import { generatePsk, isPskError, neutralizeText, type PsksSet, type Secret } from '@ipsec-psk/core';
+import { type AuditEntry, auditEntry } from '../audit-log.js';
 import { decideRotated, type KeyAge } from '../check-back.js';
 import { errorCode } from '../error-code.js';
 import { describeFsError } from '../key-directory.js';
-import type { Logger } from '../logger.js';
-import { fingerprint, type PskStore } from '../psk-store.js';
+import { fingerprint } from '../psk-store.js';
 import type { Rotated } from '../rotation-output.js';
+import type { StepsDeps } from '../rotation-steps.js';
 import type { TunnelResult } from './fleet-output.js';
 
 /** Tunnels per Set PSKs request: a few requests for a large fleet, far inside Cloudflare's 1200 per 5 minutes. */
@@ -48,16 +41,9 @@ export interface SendOutcome {
   lastGeneratedOn?: string | undefined;
 }
 
-/** What sending needs. */
-export interface SendDeps {
-  client: PskClient;
-  store: PskStore;
-  audit: AuditLog;
-  logger: Logger;
-  now: () => Date;
-  sandbox: boolean;
-  /** Who is acting, for the audit lines. */
-  principal?: string | undefined;
+/** What sending needs: the rotation steps' own dependencies, and a way to wait. */
+export interface SendDeps
+  extends Pick<StepsDeps, 'client' | 'store' | 'audit' | 'logger' | 'now' | 'sandbox' | 'principal'> {
   /** Waits for Cloudflare's rate limit; injectable so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -90,24 +76,18 @@ export async function sendFleet(
 ): Promise<SendOutcome[] | { error: string }> {
   const prepared = await storeKeys(deps, accountId, tunnels);
   if ('error' in prepared) return prepared;
-  const base = {
-    account_id: accountId,
-    sandbox: deps.sandbox,
-    ...(deps.principal === undefined ? {} : { principal: deps.principal }),
-    operation: 'set_psks' as const,
-    confirmed_by: confirmedBy,
-  };
   try {
     await deps.audit.appendAll(
-      prepared.map((key) => ({
-        ...base,
-        event: 'rotation_attempt',
-        ipsec_tunnel_id: key.tunnel.id,
-        attempt_id: key.attemptId,
-        pid: process.pid,
-        psk_file: key.file,
-        psk_fingerprint: key.fingerprint,
-      })),
+      prepared.map((key) =>
+        auditEntry('rotation_attempt', { accountId, tunnelId: key.tunnel.id }, deps, {
+          operation: 'set_psks',
+          confirmed_by: confirmedBy,
+          attempt_id: key.attemptId,
+          pid: process.pid,
+          psk_file: key.file,
+          psk_fingerprint: key.fingerprint,
+        }),
+      ),
       { durable: true },
     );
   } catch (error) {
@@ -327,17 +307,12 @@ async function recordOutcomes(
   tracked: readonly Tracked[],
 ): Promise<void> {
   const lines: AuditEntry[] = tracked.map(({ key, outcome }) => {
-    const line: AuditEntry = {
-      event: 'psk_set',
-      account_id: accountId,
-      sandbox: deps.sandbox,
-      ...(deps.principal === undefined ? {} : { principal: deps.principal }),
-      ipsec_tunnel_id: key.tunnel.id,
+    const line = auditEntry('psk_set', { accountId, tunnelId: key.tunnel.id }, deps, {
       operation: 'set_psks',
       attempt_id: key.attemptId,
       psk_file: outcome.file,
       psk_fingerprint: outcome.fingerprint,
-    };
+    });
     const ending: Record<TunnelResult, Partial<AuditEntry>> = {
       applied: {},
       not_applied: { event: 'psk_not_applied', reason: neutralizeText(outcome.reason, 200) },
