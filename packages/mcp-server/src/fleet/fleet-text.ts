@@ -28,12 +28,10 @@ function tunnelLine(tunnel: FleetTunnelFacts): string {
   return `- ${tunnel.id}: name ${name}, key last generated ${keyAge(tunnel.lastGeneratedOn)}`;
 }
 
-function capped(lines: string[], what: string): string[] {
+/** At most LISTED_MAX lines, then one saying how many more there are and where (`rest`). */
+function capped(lines: string[], what: string, rest = '(all in the result)'): string[] {
   if (lines.length <= LISTED_MAX) return lines;
-  return [
-    ...lines.slice(0, LISTED_MAX),
-    `- and ${lines.length - LISTED_MAX} more ${what} (all in the result)`,
-  ];
+  return [...lines.slice(0, LISTED_MAX), `- and ${lines.length - LISTED_MAX} more ${what} ${rest}`];
 }
 
 /** What the question says about one bulk rotation. */
@@ -68,9 +66,7 @@ export function fleetPanelHistory(
   histories: ReadonlyMap<string, TunnelHistory>,
   now: Date,
 ): string[] {
-  const lines = fleetHistoryLines(tunnels, histories, now);
-  if (lines.length <= LISTED_MAX) return lines;
-  return [...lines.slice(0, LISTED_MAX), `- and ${lines.length - LISTED_MAX} more lines in the audit log`];
+  return capped(fleetHistoryLines(tunnels, histories, now), 'lines', 'in the audit log');
 }
 
 /** The one question the user answers before a bulk rotation: every tunnel named, the consequence, the history. */
