@@ -102,7 +102,7 @@ async function closure(rootDir) {
 
 export async function measureFootprint({ log }) {
   const result = {};
-  for (const name of ['@ipsec-psk/core', '@ipsec-psk/mcp-server']) {
+  for (const name of ['@ipsec-psk/core', '@ipsec-psk/rotation', '@ipsec-psk/cli', '@ipsec-psk/mcp-server']) {
     result[name] = await closure(await resolvePackageDir(BENCH_DIR, name));
     const { bytes, packages, missing } = result[name];
     log(

@@ -123,6 +123,8 @@ optional dependencies, non-optional peers; devDependencies never):
 
 ${[
   ['@ipsec-psk/mcp-server', server],
+  ['@ipsec-psk/cli', footprint['@ipsec-psk/cli']],
+  ['@ipsec-psk/rotation', footprint['@ipsec-psk/rotation']],
   ['@ipsec-psk/core', core],
 ]
   .map(

@@ -1,24 +1,14 @@
-// Runs the official MCP conformance suite (@modelcontextprotocol/conformance, server mode) against the built
-// server's Streamable HTTP endpoint: once on loopback without authentication, once with a bearer token through a
-// small loopback proxy that adds the Authorization header (the suite cannot send one). Prints scenario → result
-// and exits 1 if any applicable scenario fails, 2 if the run could not be set up.
-//
-// Usage: node scripts/conformance.mjs [--server-cmd "CMD ARGS"] [--mode both|noauth|auth] [--scenario NAME]...
-//                                     [--results DIR] [--verbose]
-// The server is started as CMD ARGS --http --host 127.0.0.1 --port 0 --sandbox (default CMD: this Node and
-// dist/cli.js; CONFORMANCE_SERVER_CMD works too; words are split on spaces, no quoting). It must print a line
-// matching LISTENING_LINE on stderr. The suite needs Node >= 22: this Node if it is one, else CONFORMANCE_NODE,
-// else Node 24 from npx (node@24, the same package .ci/run uses, so its npx cache is shared).
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { declaredCapabilities, refusesWithoutToken } from './conformance/probes.mjs';
+import { cleanups, run, shutdown, start, stop } from './conformance/processes.mjs';
+import { startProxy } from './conformance/proxy.mjs';
+import { resolveNode, resolveSuite } from './conformance/suite.mjs';
 
 /** The suite, pinned exactly: the 0.2.0 line checks every message against the spec's JSON schema. */
 const CONFORMANCE_VERSION = '0.2.0-alpha.12';
@@ -92,9 +82,7 @@ const NOT_APPLICABLE = {
 const SERVER_START_TIMEOUT_MS = 20_000;
 const SCENARIO_TIMEOUT_MS = 20_000; // the suite's own per-scenario timeout
 const SCENARIO_KILL_MS = 40_000; // then the suite's process is killed
-const RESOLVE_TIMEOUT_MS = 180_000; // npx, the first time it downloads Node 24 or the suite
 const RUN_DEADLINE_MS = 120_000; // everything after that
-const REQUEST_TIMEOUT_MS = 10_000;
 
 const USAGE =
   'Usage: node scripts/conformance.mjs [--server-cmd "CMD ARGS"] [--mode both|noauth|auth] [--scenario NAME]...\n' +
@@ -132,131 +120,6 @@ const serverCmd = serverCmdText
   ? serverCmdText.trim().split(/\s+/)
   : [process.execPath, join(packageDir, 'dist', 'cli.js')];
 const SERVER_ARGS = ['--http', '--host', '127.0.0.1', '--port', '0', '--sandbox'];
-
-// ---------------------------------------------------------------- processes: every child is killed on the way out
-
-const children = new Set();
-const cleanups = [];
-
-/** Spawns a child in its own process group, so that it and whatever it starts can be killed together. */
-function start(command, args, options = {}) {
-  const child = spawn(command, args, { ...options, detached: true });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function killGroup(child, signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
-function stop(child, graceMs = 5_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    killGroup(child, 'SIGTERM');
-  });
-}
-
-process.on('exit', () => {
-  for (const child of children) killGroup(child, 'SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    console.error(`conformance: ${signal}, stopping`);
-    void shutdown().finally(() => process.exit(1));
-  });
-}
-
-let shuttingDown;
-function shutdown() {
-  shuttingDown ??= Promise.allSettled([
-    ...cleanups.map((cleanup) => cleanup()),
-    ...[...children].map((c) => stop(c)),
-  ]);
-  return shuttingDown;
-}
-
-/** Runs a command to completion (killed after `timeoutMs`): its exit, whether it timed out, and its output. */
-function run(command, args, { timeoutMs, env } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = start(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void stop(child, 2_000);
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, timedOut, stdout, stderr });
-    });
-  });
-}
-
-// ---------------------------------------------------------------- the suite and a Node that can run it
-
-const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-
-/** The last line an `npx -p PACKAGE -c SCRIPT` printed. */
-async function npxLine(pkg, script) {
-  const result = await run(npx, ['--yes', '--prefer-offline', '-p', pkg, '-c', script], {
-    timeoutMs: RESOLVE_TIMEOUT_MS,
-  });
-  const line = result.stdout.trim().split('\n').pop()?.trim();
-  if (result.code !== 0 || !line) {
-    throw new Error(
-      `npx -p ${pkg} failed (${result.timedOut ? 'timed out' : `exit ${result.code}`}): ${result.stderr.trim().slice(-500)}`,
-    );
-  }
-  return line;
-}
-
-async function resolveNode() {
-  if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
-  if (process.env.CONFORMANCE_NODE) return process.env.CONFORMANCE_NODE;
-  return npxLine('node@24', 'node -p process.execPath');
-}
-
-/**
- * The suite's CLI script and where it came from: a devDependency at the pinned version if there is one (the lockfile
- * pins its whole tree; nothing is fetched), else the npx cache's (fetched once).
- */
-async function resolveSuite() {
-  try {
-    const pkgJson = createRequire(join(packageDir, 'package.json')).resolve(
-      '@modelcontextprotocol/conformance/package.json',
-    );
-    const pkg = JSON.parse(readFileSync(pkgJson, 'utf8'));
-    if (pkg.version === CONFORMANCE_VERSION)
-      return { bin: join(dirname(pkgJson), pkg.bin.conformance), from: 'devDependency' };
-    console.error(`conformance: installed suite is ${pkg.version}, not ${CONFORMANCE_VERSION}: using npx`);
-  } catch {
-    // not a dependency here
-  }
-  const bin = await npxLine(
-    `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`,
-    'command -v conformance',
-  );
-  return { bin: realpathSync(bin), from: 'npx cache' };
-}
 
 // ---------------------------------------------------------------- the server under test
 
@@ -311,154 +174,6 @@ function serverEnv(pskDir, tokenLine) {
   env.IPSEC_PSK_DIR = pskDir;
   if (tokenLine) env.IPSEC_PSK_HTTP_TOKENS = tokenLine;
   return env;
-}
-
-// ---------------------------------------------------------------- the proxy that adds the bearer token
-
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-];
-
-function withoutHopByHop(headers) {
-  const copy = { ...headers };
-  for (const name of HOP_BY_HOP) delete copy[name];
-  return copy;
-}
-
-/**
- * A loopback reverse proxy to `upstreamUrl` that sets `Authorization: Bearer <token>`. Bodies stream both ways (SSE
- * included); a client that goes away takes its upstream request with it. Host and Origin naming the proxy itself are
- * rewritten to the server's, any other value passes unchanged, so the server's own DNS rebinding checks are tested.
- */
-async function startProxy(upstreamUrl, token) {
-  const upstream = new URL(upstreamUrl);
-  const agent = new http.Agent({ keepAlive: true });
-  let self = '';
-  const server = http.createServer((req, res) => {
-    const headers = withoutHopByHop(req.headers);
-    if (headers.host === self) headers.host = upstream.host;
-    if (headers.origin === `http://${self}`) headers.origin = upstream.origin;
-    headers.authorization = `Bearer ${token}`;
-    const upstreamReq = http.request({
-      host: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent,
-    });
-    upstreamReq.on('response', (upstreamRes) => {
-      res.writeHead(
-        upstreamRes.statusCode ?? 502,
-        upstreamRes.statusMessage,
-        withoutHopByHop(upstreamRes.headers),
-      );
-      res.flushHeaders();
-      upstreamRes.pipe(res);
-      upstreamRes.on('error', () => res.destroy());
-    });
-    upstreamReq.on('error', (error) => {
-      if (res.headersSent) return res.destroy();
-      res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          error: { code: -32603, message: `proxy: ${error.message}` },
-          id: null,
-        }),
-      );
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstreamReq.destroy();
-    });
-    req.pipe(upstreamReq);
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  self = `127.0.0.1:${server.address().port}`;
-  return {
-    url: new URL(upstream.pathname + upstream.search, `http://${self}`).href,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        agent.destroy();
-      }),
-  };
-}
-
-// ---------------------------------------------------------------- our own probes
-
-function initializeBody(name) {
-  return JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: { protocolVersion: SPEC_VERSION, capabilities: {}, clientInfo: { name, version: '0' } },
-  });
-}
-
-const POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
-/** The capabilities the server declares (an initialize, then DELETE of that session). */
-async function declaredCapabilities(url) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: POST_HEADERS,
-    body: initializeBody('conformance-script-probe'),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`initialize got HTTP ${response.status}`);
-  const messages = (response.headers.get('content-type') ?? '').includes('text/event-stream')
-    ? text
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trim())
-        .filter(Boolean)
-    : [text];
-  const result = messages.map((m) => JSON.parse(m)).find((m) => m.id === 1)?.result;
-  if (!result?.capabilities) throw new Error('initialize returned no capabilities');
-  const session = response.headers.get('mcp-session-id');
-  if (session) {
-    await fetch(url, {
-      method: 'DELETE',
-      headers: { 'mcp-session-id': session, 'mcp-protocol-version': result.protocolVersion },
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    })
-      .then((deleted) => deleted.body?.cancel())
-      .catch(() => {});
-  }
-  return result.capabilities;
-}
-
-/** With authentication on, a request straight to the server without a token must get 401 and WWW-Authenticate. */
-async function refusesWithoutToken(url) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: POST_HEADERS,
-    body: initializeBody('conformance-script-no-token'),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  await response.body?.cancel();
-  const challenge = response.headers.get('www-authenticate') ?? '';
-  if (response.status === 401 && /^Bearer\b/i.test(challenge)) return { result: 'pass' };
-  return {
-    result: 'FAIL',
-    detail: [
-      `expected 401 with "WWW-Authenticate: Bearer …", got ${response.status}${challenge ? ` (${challenge})` : ' without WWW-Authenticate'}`,
-    ],
-  };
 }
 
 // ---------------------------------------------------------------- the suite's scenarios
@@ -519,14 +234,14 @@ async function runMode(mode, { node, suite, resultsDir, workDir }) {
     server = await startServer(serverEnv(pskDir, tokenLine));
     let url = server.url;
     if (mode === 'auth') {
-      rows.set('(no token: 401 + WWW-Authenticate)', await refusesWithoutToken(server.url));
+      rows.set('(no token: 401 + WWW-Authenticate)', await refusesWithoutToken(server.url, SPEC_VERSION));
       proxy = await startProxy(server.url, token);
       cleanups.push(proxy.close);
       url = proxy.url;
     }
     let capabilities;
     try {
-      capabilities = await declaredCapabilities(url);
+      capabilities = await declaredCapabilities(url, SPEC_VERSION);
     } catch (error) {
       console.error(`conformance [${mode}]: could not read the declared capabilities (${error.message})`);
     }
@@ -567,7 +282,7 @@ async function main() {
   let node;
   let suite;
   try {
-    [node, suite] = await Promise.all([resolveNode(), resolveSuite()]);
+    [node, suite] = await Promise.all([resolveNode(), resolveSuite(packageDir, CONFORMANCE_VERSION)]);
   } catch (error) {
     console.error(`conformance: cannot set up the suite: ${error.message}`);
     return 2;

@@ -6,7 +6,7 @@
 // - server/: the stdio server exactly as the package builds it, dist/cli.js and every chunk it imports, statically
 //   or dynamically, followed from the built files themselves, and the MCP App panel (rotation-panel.html, read from
 //   beside cli.js). Left out: the HTTP mode's chunks (--http, --new-token: the manifest starts the server on stdio,
-//   and they are half the size), the command line (ipsec-psk.js), the library (index.js), declarations and maps;
+//   and they are half the size), the library (index.js), declarations and maps;
 // - server/package.json: {"type": "module"}, so Node loads the chunks as the ES modules they are;
 // - LICENSE.
 // Nothing is installed on the user's machine: the chunks carry every dependency (scripts/bundle.mjs).

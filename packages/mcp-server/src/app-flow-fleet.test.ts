@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { DEMO_ACCOUNT_ID, manyTunnels } from '@ipsec-psk/cloudflare-sim';
+import type { FleetOutput } from '@ipsec-psk/rotation';
+import { KeyDirectory, silentLogger, TunnelLocks } from '@ipsec-psk/rotation';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_TOOLS } from './app-tool-names.js';
-import type { FleetOutput } from './fleet/fleet-output.js';
-import { KeyDirectory } from './key-directory.js';
-import { silentLogger } from './logger.js';
 import {
   accept,
   type Harness,
@@ -14,7 +13,6 @@ import {
   TOKEN,
   textOf,
 } from './test-support/harness.js';
-import { TunnelLocks } from './tunnel-lock.js';
 
 // rotate_ipsec_psks confirmed in the MCP App's panel: the model gets an id that confirms nothing, the panel claims
 // the nonce once and answers once, and a click on Rotate sends exactly one persisting Set PSKs request for exactly

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { createPskClient, isPskError } from '@ipsec-psk/core';
+import {
+  ConfigError,
+  describeFsError,
+  stderrLogger,
+  unfinishedConsequence,
+  unfinishedRotations,
+} from '@ipsec-psk/rotation';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ConfigError, loadConfig } from './config.js';
-import { describeFsError } from './key-directory.js';
-import { stderrLogger } from './logger.js';
-import { unfinishedConsequence } from './rotation-text.js';
-import { startSandbox } from './sandbox.js';
 import { createServer } from './server.js';
+import { loadServerConfig, type ServerConfig } from './server-config.js';
 import { carefulStop, stopOnSignalsAndFaults } from './shutdown.js';
-import { unfinishedRotations } from './startup-check.js';
 import { SERVER_VERSION } from './version.js';
 
 const USAGE = `ipsec-psk-mcp ${SERVER_VERSION}: MCP server (stdio) with the tool generate_ipsec_psk, which rotates the
@@ -129,15 +131,15 @@ async function main(): Promise<void> {
   }
 
   const sandbox = values.sandbox === true;
-  let config: ReturnType<typeof loadConfig>;
+  let config: ServerConfig;
   try {
-    config = loadConfig(process.env, { sandbox });
+    config = loadServerConfig(process.env, { sandbox });
   } catch (error) {
     if (error instanceof ConfigError) fail(`${error.message} (see ipsec-psk-mcp --help)`);
     throw error;
   }
 
-  const logger = stderrLogger();
+  const logger = stderrLogger('ipsec-psk-mcp');
   let unfinished: Awaited<ReturnType<typeof unfinishedRotations>>;
   try {
     unfinished = await unfinishedRotations(config.pskDir);
@@ -151,10 +153,13 @@ async function main(): Promise<void> {
         : `a rotation of tunnel ${attempt.ipsec_tunnel_id} (account ${attempt.account_id}) sent at ${attempt.time} never recorded its outcome (the server stopped mid-rotation): ${unfinishedConsequence(attempt)}`,
     );
   }
-  const simulator = sandbox ? await startSandbox() : undefined;
+  // Loaded only in sandbox mode, to keep normal start-up lean: the simulator and its spec validation.
+  const simulator = sandbox ? await (await import('@ipsec-psk/cloudflare-sim')).startSandbox() : undefined;
   let client: ReturnType<typeof createPskClient>;
   try {
-    client = simulator?.client ?? createPskClient(config.clientOptions ?? {});
+    client = createPskClient(
+      simulator ? { apiToken: simulator.apiToken, baseUrl: simulator.url } : (config.clientOptions ?? {}),
+    );
   } catch (error) {
     if (isPskError(error)) fail(error.message);
     throw error;

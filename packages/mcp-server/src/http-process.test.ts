@@ -3,13 +3,14 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
+import { Captured, exitOf, isRunning } from '@ipsec-psk/rotation/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken } from './http/bearer-tokens.js';
+import { CLI } from './test-support/binary.js';
 import { until } from './test-support/harness.js';
-import { Captured, CLI, exitOf, isRunning } from './test-support/processes.js';
 
 // The built binary in HTTP mode, as a real process: a SIGTERM while a rotation is on its way to Cloudflare still
 // stores the key before the process exits, as over stdio.

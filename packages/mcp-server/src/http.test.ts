@@ -3,9 +3,7 @@ import { DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from '@ipsec-psk/cloudflare-sim';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from './config.js';
 import { hashToken } from './http/bearer-tokens.js';
-import { loadHttpConfig } from './http/http-config.js';
 import { discoverAuthorizationServer, jwtVerifier } from './http/oauth.js';
 import { type HttpHarness, startHttpHarness } from './test-support/http-harness.js';
 import { type Issuer, startIssuer } from './test-support/oauth-issuer.js';
@@ -359,44 +357,5 @@ describe('OAuth resource server', () => {
     expect(response.headers.get('www-authenticate')).toMatch(
       /insufficient_scope", scope="psk:rotate".*resource_metadata=/,
     );
-  });
-});
-
-describe('configuration', () => {
-  it('refuses a bind that is not loopback without authentication', () => {
-    expect(() => loadHttpConfig({}, { host: '0.0.0.0', port: 8787 }, () => '')).toThrow(ConfigError);
-    expect(() => loadHttpConfig({}, { host: '0.0.0.0', port: 8787 }, () => '')).toThrow(
-      /not loopback, needs authentication/,
-    );
-  });
-
-  it('OAuth needs the public URL, which must be https unless loopback', () => {
-    expect(() =>
-      loadHttpConfig(
-        { IPSEC_PSK_OAUTH_ISSUER: 'https://id.example' },
-        { host: '0.0.0.0', port: 1 },
-        () => '',
-      ),
-    ).toThrow(/IPSEC_PSK_HTTP_PUBLIC_URL must be set in OAuth mode/);
-    expect(() =>
-      loadHttpConfig(
-        { IPSEC_PSK_OAUTH_ISSUER: 'https://id.example', IPSEC_PSK_HTTP_PUBLIC_URL: 'http://psk.example/mcp' },
-        { host: '0.0.0.0', port: 1 },
-        () => '',
-      ),
-    ).toThrow(/must be https/);
-  });
-
-  it('a non-loopback bind accepts only its public host name', () => {
-    const config = loadHttpConfig(
-      {
-        IPSEC_PSK_HTTP_TOKENS: `alice ${hashToken(ALICE)}`,
-        IPSEC_PSK_HTTP_PUBLIC_URL: 'https://psk.example.com/mcp',
-      },
-      { host: '0.0.0.0', port: 8787 },
-      () => '',
-    );
-    expect(config.allowedHosts).toEqual(['psk.example.com']);
-    expect(config.allowedOrigins).toEqual(['https://psk.example.com']);
   });
 });

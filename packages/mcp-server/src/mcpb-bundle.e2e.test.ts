@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { getMcpConfigForManifest, type McpbManifestAny, unpackExtension } from '@anthropic-ai/mcpb';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
+import type { RotationOutput } from '@ipsec-psk/rotation';
+import { Captured } from '@ipsec-psk/rotation/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RotationOutput } from './rotation-types.js';
-import { Captured } from './test-support/processes.js';
 import { expectToolContract, type ListedTool } from './test-support/tool-contract.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));

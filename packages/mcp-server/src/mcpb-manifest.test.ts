@@ -2,10 +2,11 @@
 // describe: its version, its tools, the environment it reads. The built bundle itself runs in mcpb-bundle.e2e.test.ts.
 import { readFileSync } from 'node:fs';
 import { getMcpConfigForManifest, MANIFEST_SCHEMAS, type McpbManifestAny } from '@anthropic-ai/mcpb';
+import { ConfigError } from '@ipsec-psk/rotation';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { loadServerConfig as loadConfig } from './server-config.js';
 import { type Harness, startHarness } from './test-support/harness.js';
 import type { ListedTool } from './test-support/tool-contract.js';
 

@@ -6,13 +6,14 @@ import { describe, expect, it } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 
 // Issue 9: the package as it ships. The binary is a bundle with nothing to install; the library is a bundle that
-// uses the embedding program's own MCP SDK and core client (optional peers), and works with them.
+// uses the embedding program's own MCP SDK, core client and rotation engine (optional peers), and works with them.
 
 describe('#9 the package as shipped', () => {
   it('declares no runtime dependencies: npx installs the package alone', () => {
     expect(packageJson).not.toHaveProperty('dependencies');
     expect(Object.keys(packageJson.peerDependencies).sort()).toEqual([
       '@ipsec-psk/core',
+      '@ipsec-psk/rotation',
       '@modelcontextprotocol/sdk',
     ]);
     for (const peer of Object.values(packageJson.peerDependenciesMeta))

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
+import { Captured, exitOf, isRunning } from '@ipsec-psk/rotation/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { type CallToolResult, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI } from './test-support/binary.js';
 import { until } from './test-support/harness.js';
-import { Captured, CLI, exitOf, isRunning } from './test-support/processes.js';
 
 // Issue 7, the faults that happen to processes: real server processes (the built binary), real clients that die,
 // real signals. The simulator runs in this test process, so it sees every request and can hold one in flight.

@@ -2,10 +2,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, manyTunnels } from '@ipsec-psk/cloudflare-sim';
 import type { PskClient } from '@ipsec-psk/core';
+import type { FleetOutput } from '@ipsec-psk/rotation';
+import { failingFiles } from '@ipsec-psk/rotation/testing';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FleetOutput } from './fleet/fleet-output.js';
-import { failingFiles } from './test-support/failing-files.js';
 import {
   accept,
   decline,

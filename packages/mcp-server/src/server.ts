@@ -1,17 +1,12 @@
-import type { PskClient } from '@ipsec-psk/core';
+import {
+  type AuditRecord,
+  createEngine,
+  type EngineOptions,
+  formatTime,
+  unfinishedConsequence,
+} from '@ipsec-psk/rotation';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { AppConfirmations } from './app-confirmations.js';
-import { AppFlow } from './app-flow.js';
-import type { AuditRecord } from './audit-log.js';
-import type { ConfirmMode } from './config.js';
-import { ConfirmationTokens } from './confirmation-tokens.js';
-import { FleetRotation } from './fleet/fleet-rotation.js';
 import { PROGRESS_INTERVAL_MS } from './keep-alive.js';
-import type { FileSystem } from './key-directory.js';
-import { type Logger, silentLogger } from './logger.js';
-import { Rotation } from './rotation.js';
-import { formatTime, unfinishedConsequence } from './rotation-text.js';
-import { createSteps } from './steps-factory.js';
 import { registerAppTools } from './tools/app-tools.js';
 import { registerGenerateIpsecPskTool } from './tools/generate-ipsec-psk.js';
 import { registerListIpsecTunnelsTool } from './tools/list-ipsec-tunnels.js';
@@ -19,40 +14,10 @@ import { registerRotateIpsecPsksTool } from './tools/rotate-ipsec-psks.js';
 import { SERVER_VERSION } from './version.js';
 import { registerViewResource } from './view-resource.js';
 
-/** What `createServer` needs; everything but `client` and `pskDir` has a default. */
-export interface CreateServerOptions {
-  /** The Cloudflare client (`createPskClient` from `@ipsec-psk/core`). */
-  client: PskClient;
-  /** Where keys, the audit log and the rotation locks are kept. */
-  pskDir: string;
-  /** Where a key goes when `pskDir` cannot take it after Cloudflare generated it; default none. */
-  fallbackDir?: string | undefined;
-  /** How real rotations are confirmed; default `auto`. */
-  confirmMode?: ConfirmMode;
-  /** Put the key itself in results (`IPSEC_PSK_REVEAL=1`); default false. */
-  reveal?: boolean;
-  /** Let the MCP App's panel show the key to the user, never to the model (`IPSEC_PSK_APP_REVEAL`); default true. */
-  appReveal?: boolean;
-  /** Label everything as sandbox (the client talks to the simulator); default false. */
-  sandbox?: boolean;
-  /** Account used when a call names none. */
-  defaultAccountId?: string | undefined;
-  /** Diagnostics sink; default silent. */
-  logger?: Logger;
-  /** Clock for file names, audit lines and token expiry. */
-  now?: () => Date;
-  /** Lifetime of two-step confirmation tokens; default 5 minutes. */
-  confirmationTtlMs?: number;
+/** What `createServer` needs: the rotation engine's options (only `client` and `pskDir` are required), and more. */
+export interface CreateServerOptions extends EngineOptions {
   /** Rotations the audit log shows unfinished at start-up (see `unfinishedRotations`), named in the instructions. */
   unfinished?: readonly AuditRecord[];
-  /** The file-system layer for keys, the audit log and locks; default `node:fs/promises` (tests inject faults). */
-  files?: FileSystem;
-  /** After how long without a refresh a rotation lock counts as left by a dead process; default 10 s. */
-  lockStaleMs?: number;
-  /** Waits out Cloudflare's rate limit during a bulk rotation; default a real timer (tests need not wait). */
-  rateLimitSleep?: (ms: number) => Promise<void>;
-  /** Who this server instance acts for (one HTTP session's principal), written on every audit line. */
-  principal?: string | undefined;
   /** How often a client that asked for progress hears that a call is alive; default 15 s. */
   progressIntervalMs?: number;
 }
@@ -90,56 +55,21 @@ function instructions(sandbox: boolean, unfinished: readonly AuditRecord[]): str
 
 /** Builds the MCP server; connect it to any transport (stdio in the binary, in-memory in tests). */
 export function createServer(options: CreateServerOptions): IpsecPskServer {
-  const now = options.now ?? (() => new Date());
-  const logger = options.logger ?? silentLogger;
   const server = new McpServer(
     { name: 'ipsec-psk', title: 'IPsec tunnel PSK rotation', version: SERVER_VERSION },
     { instructions: instructions(options.sandbox ?? false, options.unfinished ?? []) },
   );
-  const steps = createSteps({
-    client: options.client,
-    pskDir: options.pskDir,
-    fallbackDir: options.fallbackDir,
-    logger,
-    now,
-    reveal: options.reveal ?? false,
-    sandbox: options.sandbox ?? false,
-    files: options.files,
-    lockStaleMs: options.lockStaleMs,
-    principal: options.principal,
-  });
-  const app = new AppConfirmations(() => now().getTime());
-  const rotation = new Rotation({
-    steps,
-    tokens: new ConfirmationTokens(options.confirmationTtlMs, () => now().getTime()),
-    app,
-    confirmMode: options.confirmMode ?? 'auto',
-    defaultAccountId: options.defaultAccountId,
-  });
-  registerGenerateIpsecPskTool(server, rotation, {
-    progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
-  });
-  const fleet = new FleetRotation({
-    steps,
-    tokens: new ConfirmationTokens(options.confirmationTtlMs, () => now().getTime()),
-    app,
-    confirmMode: options.confirmMode ?? 'auto',
-    defaultAccountId: options.defaultAccountId,
-    sleep: options.rateLimitSleep,
-  });
-  registerRotateIpsecPsksTool(server, fleet, {
-    progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
-  });
+  const engine = createEngine(options);
+  const progress = { progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS };
+  registerGenerateIpsecPskTool(server, engine.rotation, progress);
+  registerRotateIpsecPsksTool(server, engine.fleet, progress);
   registerListIpsecTunnelsTool(server, {
     client: options.client,
     defaultAccountId: options.defaultAccountId,
     sandbox: options.sandbox ?? false,
-    now,
+    now: options.now ?? (() => new Date()),
   });
-  registerAppTools(
-    server,
-    new AppFlow({ steps, app, rotation, fleet, appReveal: options.appReveal ?? true }),
-  );
+  registerAppTools(server, engine.panel);
   registerViewResource(server);
-  return { server, idle: () => steps.idle(), inFlight: () => steps.inFlight };
+  return { server, idle: engine.idle, inFlight: engine.inFlight };
 }

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '@ipsec-psk/rotation';
 
 /** Shuts the server down the careful way: questions withdrawn, calls already sent finished, keys stored. */
 export type Stop = (why: string, exitCode?: number) => Promise<void>;

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { createPskClient, type PskClientOptions } from '../client.js';
 import { PskError } from '../errors.js';
 
 /** A recorded call to the fake fetch. */
@@ -78,3 +79,18 @@ export async function rejection(promise: Promise<unknown>): Promise<PskError> {
   expect(error).toBeInstanceOf(PskError);
   return error as PskError;
 }
+
+/** Backoff that does not wait, for tests of retries. */
+export const noSleep = async () => {};
+
+/** A client on a fake fetch, retrying without waiting. */
+export function testClient(fetch: typeof globalThis.fetch, options: Partial<PskClientOptions> = {}) {
+  return createPskClient({ apiToken: 'test-token-value', fetch, sleep: noSleep, ...options });
+}
+
+/** A Generate PSK result as Cloudflare sends it. */
+export const generated = {
+  ipsec_tunnel_id: TUNNEL,
+  psk: 'NewKey0123456789',
+  psk_metadata: { last_generated_on: '2026-11-27T00:00:00Z' },
+};

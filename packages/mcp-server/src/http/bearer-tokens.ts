@@ -9,10 +9,10 @@
  * rule, never what the line holds: an operator who pasted a real token into the list must not see it echoed to a log.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from '@ipsec-psk/rotation';
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { ConfigError } from '../config.js';
 
 /** What a token may do. `psk:validate`: list tunnels and validate-only calls; `psk:rotate`: real rotations. */
 export const SCOPES = { validate: 'psk:validate', rotate: 'psk:rotate' } as const;

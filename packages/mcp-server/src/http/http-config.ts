@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { ConfigError } from '@ipsec-psk/rotation';
 
 /** How clients prove who they are. */
 export type HttpAuth =

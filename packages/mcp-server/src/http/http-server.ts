@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { neutralizeText } from '@ipsec-psk/core';
+import type { Logger } from '@ipsec-psk/rotation';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import {
@@ -12,7 +13,6 @@ import type { OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { Logger } from '../logger.js';
 import type { IpsecPskServer } from '../server.js';
 import { SCOPES } from './bearer-tokens.js';
 import { type HttpConfig, isLoopbackHost, urlHost } from './http-config.js';

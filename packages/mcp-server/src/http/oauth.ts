@@ -10,12 +10,13 @@
  * our own. A refusal says why in a few fixed words and never quotes the token or its claims, which may be logged or
  * sent back in a WWW-Authenticate header.
  */
+
+import { ConfigError } from '@ipsec-psk/rotation';
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { type OAuthMetadata, OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
-import { ConfigError } from '../config.js';
 import { isLoopbackHost } from './http-config.js';
 
 /** The setting that names the authorization server. */

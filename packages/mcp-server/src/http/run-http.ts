@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Logger } from '../logger.js';
+import type { Logger } from '@ipsec-psk/rotation';
 import { type CreateServerOptions, createServer } from '../server.js';
 import { carefulStop, stopOnSignalsAndFaults } from '../shutdown.js';
 import { bearerTokenVerifier, parseTokenList } from './bearer-tokens.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@ipsec-psk/rotation';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Logger } from '../logger.js';
 import type { IpsecPskServer } from '../server.js';
 
 /** One MCP session: its own server instance (confirmations, tokens), bound to the principal that opened it. */

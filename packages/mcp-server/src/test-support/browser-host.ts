@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, type Simulator } from '@ipsec-psk/cloudflare-sim';
 import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
 import { startTestHost, type TestHost } from '../../test-host/host-server.mjs';
-import { CLI } from './processes.js';
+import { CLI } from './binary.js';
 
 // What the browser tests share: Chromium, the test host serving the built server's panel the way a web host does,
 // and reading the panel as a person sees it.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { createPskClient } from '@ipsec-psk/core';
+import { silentLogger } from '@ipsec-psk/rotation';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
@@ -10,7 +11,6 @@ import type { OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { type HttpConfig, loadHttpConfig } from '../http/http-config.js';
 import { type HttpServerHandle, startHttpServer } from '../http/http-server.js';
-import { silentLogger } from '../logger.js';
 import { createServer } from '../server.js';
 import { readAuditLines } from './harness.js';
 

@@ -1,7 +1,7 @@
+import type { PanelFlow } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { AppFlow } from '../app-flow.js';
 import { APP_TOOLS } from '../app-tool-names.js';
 import { VIEW_URI } from '../view-resource.js';
 import { toolResult } from './tool-result.js';
@@ -16,7 +16,7 @@ const confirmationId = z
 const nonce = z.string().min(1).max(200).describe('What opening the confirmation handed the panel.');
 
 /** Registers the panel's app-only tools. */
-export function registerAppTools(server: McpServer, flow: AppFlow): void {
+export function registerAppTools(server: McpServer, flow: PanelFlow): void {
   registerAppTool(
     server,
     APP_TOOLS.open,

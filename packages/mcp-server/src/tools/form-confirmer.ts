@@ -1,8 +1,8 @@
+import type { ConfirmAnswer, Confirmer } from '@ipsec-psk/rotation';
 import { getUiCapability, RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { ConfirmAnswer, Confirmer } from '../rotation-types.js';
 
 // A human answers the confirmation; the SDK's 60 s default would cancel people who read before clicking.
 const CONFIRMATION_TIMEOUT_MS = 10 * 60_000;

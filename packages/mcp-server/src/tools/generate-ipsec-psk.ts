@@ -1,13 +1,12 @@
+import type { Rotation, RotationAnswer } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { keepAlive } from '../keep-alive.js';
-import type { Rotation } from '../rotation.js';
-import { rotationOutputShape } from '../rotation-output.js';
-import type { RotationAnswer } from '../rotation-types.js';
 import { VIEW_URI } from '../view-resource.js';
 import { formConfirmer } from './form-confirmer.js';
 import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
+import { rotationOutputShape } from './rotation-output.js';
 import { toolResult } from './tool-result.js';
 
 /** The tool's name, as assistants call it. */

@@ -1,8 +1,7 @@
 import { IDENTIFIER_MAX_LENGTH, isPskError, type PskClient, quoteText } from '@ipsec-psk/core';
+import { type ListedTunnel, listTunnels, NAME_MAX_LENGTH, type TunnelListing } from '@ipsec-psk/rotation';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { type ListedTunnel, listTunnels, type TunnelListing } from '../fleet/tunnel-list.js';
-import { NAME_MAX_LENGTH } from '../rotation-text.js';
 import { accountIdInput } from './inputs.js';
 import { toolResult } from './tool-result.js';
 

@@ -1,10 +1,10 @@
+import { FLEET_MAX, type FleetAnswer, type FleetRotation } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { fleetOutputShape } from '../fleet/fleet-output.js';
-import { FLEET_MAX, type FleetAnswer, type FleetRotation } from '../fleet/fleet-rotation.js';
 import { progressReporter } from '../keep-alive.js';
 import { VIEW_URI } from '../view-resource.js';
+import { fleetOutputShape } from './fleet-output.js';
 import { formConfirmer } from './form-confirmer.js';
 import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
 import { toolResult } from './tool-result.js';

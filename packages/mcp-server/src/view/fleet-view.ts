@@ -1,7 +1,7 @@
 // The panel for a bulk rotation (rotate_ipsec_psks): the account, how many tunnels, a scrollable table of them
 // (name, id, key age) and one Rotate button for all; after the answer, one row per tunnel with its result and key
 // file. Names come from the API (neutralised by the server) and are written as text only. No key is ever shown here.
-import type { FleetOutput, FleetTunnel, TunnelResult } from '../fleet/fleet-output.js';
+import type { FleetOutput, FleetTunnel, TunnelResult } from '@ipsec-psk/rotation';
 import { $, element, lead, message, setText, show } from './dom.js';
 
 /** Whether a tool result is rotate_ipsec_psks's (several tunnels) rather than generate_ipsec_psk's. */

@@ -2,6 +2,8 @@
 // of one tunnel (generate_ipsec_psk) or of several (rotate_ipsec_psks, see fleet-view.ts), lets the user confirm it
 // with a click (the model holds nothing that could), shows the outcome, and on request one tunnel's new key, which
 // never leaves this panel. Everything from the server is written with textContent.
+
+import type { FleetOutput, RotationOutput } from '@ipsec-psk/rotation';
 import {
   App,
   applyDocumentTheme,
@@ -11,8 +13,6 @@ import {
 } from '@modelcontextprotocol/ext-apps';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { APP_TOOLS } from '../app-tool-names.js';
-import type { FleetOutput } from '../fleet/fleet-output.js';
-import type { RotationOutput } from '../rotation-output.js';
 import { $, lead, message, setText, show } from './dom.js';
 import { isFleet, renderFleetQuestion, renderFleetResults, renderFleetTunnels } from './fleet-view.js';
 

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+// generate_ipsec_psk's output schema: @ipsec-psk/rotation's RotationOutput, described for the model. A type test
+// (output-schemas.test-d.ts) keeps the two the same.
+
+/** Whether checking back showed the key was replaced. */
+export const rotatedSchema = z.enum(['yes', 'no', 'unknown']);
+
+/** How a confirmation_required result says who answers, and how: shared by both rotation tools. */
+export const confirmationOutputShape = {
+  confirm_via: z
+    .enum(['app', 'token'])
+    .optional()
+    .describe(
+      'For confirmation_required: the user answers in the panel shown with this result (app), or you ask them (token).',
+    ),
+  confirmation_token: z.string().optional().describe('Pass back after the user agreed (two-step flow).'),
+  confirmation_id: z
+    .string()
+    .optional()
+    .describe('The panel’s confirmation (app); it confirms nothing by itself.'),
+  expires_at: z.string().optional().describe('When the confirmation expires (ISO 8601).'),
+};
+
+/** The structured result of generate_ipsec_psk and of the panel's answer (snake_case, as MCP results are). */
+export const rotationOutputShape = {
+  status: z
+    .enum(['validated', 'confirmation_required', 'declined', 'cancelled', 'generated', 'outcome_unknown'])
+    .describe('What happened.'),
+  sandbox: z
+    .boolean()
+    .describe('True when the server runs against its local simulator: nothing real changed.'),
+  account_id: z.string(),
+  ipsec_tunnel_id: z.string(),
+  tunnel_name: z.string().optional().describe("The tunnel's name as Cloudflare reports it, neutralised."),
+  last_generated_on: z.string().optional().describe('When the tunnel key was last generated (ISO 8601).'),
+  psk_file: z.string().optional().describe('Where the new key was stored (mode 0600).'),
+  psk_fingerprint: z.string().optional().describe('A short SHA-256 fingerprint of the new key.'),
+  psk: z
+    .string()
+    .optional()
+    .describe('The key itself; present only when the operator set IPSEC_PSK_REVEAL=1.'),
+  ...confirmationOutputShape,
+  history: z.array(z.string()).optional().describe('Earlier rotations of this tunnel, from the audit log.'),
+  rotated: rotatedSchema
+    .optional()
+    .describe('For outcome_unknown: whether checking back showed the key was replaced.'),
+  recovery: z
+    .object({
+      tool: z.literal('rotate_ipsec_psks'),
+      arguments: z.object({ account_id: z.string(), ipsec_tunnel_ids: z.array(z.string()) }),
+    })
+    .optional()
+    .describe(
+      'For outcome_unknown when the key may be lost: the call that sets a key made and stored here (the user confirms it).',
+    ),
+  messages: z.array(z.object({ code: z.number(), message: z.string() })).optional(),
+  reveal_available: z
+    .boolean()
+    .optional()
+    .describe('In the panel’s answer only: whether Reveal key will work.'),
+};

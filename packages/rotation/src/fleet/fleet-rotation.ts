@@ -1,0 +1,271 @@
+import type { ConfirmMode } from '../confirm/channel.js';
+import { chooseChannel } from '../confirm/channel.js';
+import type { PanelConfirmations } from '../confirm/panel-confirmations.js';
+import { type ConfirmationTokens, tokenRefusalText } from '../confirm/tokens.js';
+import type { RotationSteps } from '../one/steps.js';
+import type { FleetOutput } from '../output.js';
+import type { AuditEntry } from '../store/audit-log.js';
+import { attemptedSince, recordsOf } from '../store/rotation-history.js';
+import type { Release } from '../store/tunnel-lock.js';
+import {
+  fleetPanelHistory,
+  fleetPanelInstructions,
+  fleetQuestion,
+  fleetResultText,
+  fleetTokenInstructions,
+} from '../text/fleet-text.js';
+import { formatTime } from '../text/rotation-text.js';
+import type { ConfirmAnswer, Confirmer, FleetTunnelFacts } from '../types.js';
+import {
+  auditFleet,
+  type FleetAnswer,
+  type FleetInput,
+  type FleetPrepared,
+  type FleetTarget,
+  prepareFleet,
+  resolveFleet,
+} from './fleet-prepare.js';
+import { fleetBase, fleetOutcomeOutput } from './fleet-result.js';
+import { type OnProgress, type SendDeps, sendFleet } from './fleet-send.js';
+
+export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from './fleet-prepare.js';
+
+/** What the bulk flow works with beyond the shared steps. */
+export interface FleetDeps {
+  steps: RotationSteps;
+  tokens: ConfirmationTokens<FleetTunnelFacts[]>;
+  /** The MCP App panel's confirmations; without them the panel is never offered (a terminal has none). */
+  app?: PanelConfirmations | undefined;
+  confirmMode: ConfirmMode;
+  defaultAccountId: string | undefined;
+  /** Waits for Cloudflare's rate limit (tests inject one that does not wait). */
+  sleep?: SendDeps['sleep'];
+}
+
+/** A token confirms exactly one account and one set of tunnels, in any order. */
+const subject = (target: FleetTarget) => `fleet:${target.accountId}/${[...target.ids].sort().join(',')}`;
+
+/**
+ * rotate_ipsec_psks: validate every tunnel with one validate-only Set PSKs call, ask the user once, then make the
+ * keys here, store them all, and set them (see `sendFleet`).
+ */
+export class FleetRotation {
+  private readonly steps: RotationSteps;
+
+  constructor(private readonly deps: FleetDeps) {
+    this.steps = deps.steps;
+  }
+
+  run(input: FleetInput, confirmer: Confirmer, onProgress?: OnProgress): Promise<FleetAnswer> {
+    return this.steps.track(this.runOnce(input, confirmer, onProgress));
+  }
+
+  private async runOnce(
+    input: FleetInput,
+    confirmer: Confirmer,
+    onProgress?: OnProgress,
+  ): Promise<FleetAnswer> {
+    const target = resolveFleet(
+      this.steps,
+      input.account_id ?? this.deps.defaultAccountId,
+      input.ipsec_tunnel_ids,
+    );
+    if ('error' in target) return target;
+    if (input.validate_only) {
+      const prepared = await prepareFleet(this.steps, target);
+      if ('error' in prepared) return prepared;
+      return {
+        output: { ...fleetBase(this.steps.deps.sandbox, target, prepared.tunnels), status: 'validated' },
+        text:
+          `${this.steps.prefix()}Validated: Cloudflare would accept new keys for all ${target.ids.length} tunnels. ` +
+          'Nothing was changed and nobody was asked.',
+      };
+    }
+    const token = input.confirmation_token;
+    return this.withLocks(target, () =>
+      token === undefined
+        ? this.confirmThenSend(target, confirmer, onProgress)
+        : this.sendWithToken(target, token, onProgress),
+    );
+  }
+
+  /** Holds every tunnel's lock (in a fixed order, so two fleets never wait on each other) or none. */
+  async withLocks(target: FleetTarget, work: () => Promise<FleetAnswer>): Promise<FleetAnswer> {
+    const releases: Release[] = [];
+    try {
+      for (const id of [...target.ids].sort()) {
+        const release = await this.steps.acquire({ accountId: target.accountId, tunnelId: id });
+        if (typeof release !== 'function') return release;
+        releases.push(release);
+      }
+      return await work();
+    } finally {
+      await Promise.all(releases.map((release) => release()));
+    }
+  }
+
+  question(target: FleetTarget, prepared: FleetPrepared): string {
+    return fleetQuestion({
+      accountId: target.accountId,
+      tunnels: prepared.tunnels,
+      histories: prepared.histories,
+      prefix: this.steps.prefix(),
+      now: this.steps.deps.now(),
+    });
+  }
+
+  private async confirmThenSend(
+    target: FleetTarget,
+    confirmer: Confirmer,
+    onProgress?: OnProgress,
+  ): Promise<FleetAnswer> {
+    const prepared = await prepareFleet(this.steps, target);
+    if (!('tunnels' in prepared)) return prepared;
+    // As for generate_ipsec_psk: a form first, then the panel, then the token, as the operator's mode allows.
+    const { app } = this.deps;
+    const channel = chooseChannel(this.deps.confirmMode, {
+      form: confirmer.canAsk,
+      app: app !== undefined && confirmer.canShowApp,
+    });
+    if (typeof channel !== 'string') {
+      await auditFleet(this.steps, 'confirmation_refused', target, { code: 'channel_unavailable' });
+      return this.steps.fail(
+        `This server ${channel.refused}, and this client offers none of it for several tunnels at once. Nothing ` +
+          'was sent. Use a client that can show the user a confirmation form or an MCP App panel.',
+      );
+    }
+    if (channel === 'app' && app) return this.issuePanel(app, target, prepared);
+    if (channel === 'token') {
+      const { token, expiresAt } = this.deps.tokens.issue(subject(target), prepared.tunnels);
+      await auditFleet(this.steps, 'confirmation_requested', target, { confirmed_by: 'token' });
+      return {
+        output: {
+          ...fleetBase(this.steps.deps.sandbox, target, prepared.tunnels),
+          status: 'confirmation_required',
+          confirm_via: 'token',
+          confirmation_token: token,
+          expires_at: expiresAt.toISOString(),
+        },
+        text: fleetTokenInstructions(this.question(target, prepared), token, expiresAt),
+      };
+    }
+    let answer: ConfirmAnswer;
+    try {
+      answer = await confirmer.ask(this.question(target, prepared));
+    } catch (error) {
+      await auditFleet(this.steps, 'confirmation_refused', target, {
+        code: 'elicitation_failed',
+        confirmed_by: confirmer.via ?? 'form',
+      });
+      return this.steps.fail(
+        `The confirmation could not be completed (${(error as { name?: string }).name ?? 'error'}); nothing was sent.`,
+      );
+    }
+    if (answer !== 'accept') {
+      const status = answer === 'decline' ? 'declined' : 'cancelled';
+      await auditFleet(this.steps, status, target, { confirmed_by: confirmer.via ?? 'form' });
+      return {
+        output: { ...fleetBase(this.steps.deps.sandbox, target, prepared.tunnels), status },
+        text: `${this.steps.prefix()}The user ${status} the rotation of ${target.ids.length} tunnels. Nothing was sent; every current key still works.`,
+      };
+    }
+    return this.send(target, prepared.tunnels, confirmer.via ?? 'form', onProgress);
+  }
+
+  /**
+   * The MCP App's panel asks the user; only a click there confirms. The model gets the confirmation's id, which
+   * confirms nothing (see PanelConfirmations); the click comes back through PanelFlow.
+   */
+  private async issuePanel(
+    app: PanelConfirmations,
+    target: FleetTarget,
+    prepared: FleetPrepared,
+  ): Promise<FleetAnswer> {
+    const { id, expiresAt } = app.issueFleet(target.accountId, prepared.tunnels);
+    await auditFleet(this.steps, 'confirmation_requested', target, { confirmed_by: 'app' });
+    const output: FleetOutput = {
+      ...fleetBase(this.steps.deps.sandbox, target, prepared.tunnels),
+      status: 'confirmation_required',
+      confirm_via: 'app',
+      confirmation_id: id,
+      expires_at: expiresAt.toISOString(),
+    };
+    const history = fleetPanelHistory(prepared.tunnels, prepared.histories, this.steps.deps.now());
+    if (history.length > 0) output.history = history;
+    return {
+      output,
+      text: fleetPanelInstructions(this.question(target, prepared), target.ids.length, expiresAt),
+    };
+  }
+
+  /** The user's Cancel in the panel (see PanelFlow): a decline recorded for every tunnel; nothing is sent. */
+  async declinedInPanel(target: FleetTarget, tunnels: readonly FleetTunnelFacts[]): Promise<FleetAnswer> {
+    await auditFleet(this.steps, 'declined', target, { confirmed_by: 'app' });
+    return {
+      output: { ...fleetBase(this.steps.deps.sandbox, target, tunnels), status: 'declined' },
+      text: `${this.steps.prefix()}The user declined the rotation of ${target.ids.length} tunnels in the panel. Nothing was sent; every current key still works.`,
+    };
+  }
+
+  private async sendWithToken(
+    target: FleetTarget,
+    token: string,
+    onProgress?: OnProgress,
+  ): Promise<FleetAnswer> {
+    const redeemed = this.deps.tokens.redeem(token, subject(target));
+    if (typeof redeemed === 'string') {
+      await auditFleet(this.steps, 'confirmation_refused', target, {
+        code: `token_${redeemed}`,
+        confirmed_by: 'token',
+      });
+      return this.steps.fail(tokenRefusalText(redeemed, 'rotate_ipsec_psks', 'account or set of tunnels'));
+    }
+    const superseded = await this.supersededSince(target, redeemed.issuedAt, 'token');
+    if (superseded) return superseded;
+    return this.send(target, redeemed.data, 'token', onProgress);
+  }
+
+  /**
+   * An answer given after another rotation of one of the tunnels was sent answers a question about a dead key.
+   * Checked under the tunnels' locks, once the confirmation (a token, or the panel's click) is spent.
+   */
+  async supersededSince(
+    target: FleetTarget,
+    askedAt: number,
+    channel: 'token' | 'app',
+  ): Promise<FleetAnswer | undefined> {
+    const records = (await this.steps.records()) ?? [];
+    for (const id of target.ids) {
+      const since = attemptedSince(recordsOf(records, target.accountId, id), askedAt);
+      if (!since) continue;
+      await auditFleet(this.steps, 'confirmation_refused', target, {
+        code: `${channel}_superseded`,
+        confirmed_by: channel,
+      });
+      return this.steps.fail(
+        `Tunnel ${id} was rotated at ${formatTime(since.time)}, after the user was asked: the answer no longer ` +
+          'matches what they saw, so nothing was sent. Call rotate_ipsec_psks again to ask them again.',
+      );
+    }
+    return undefined;
+  }
+
+  async send(
+    target: FleetTarget,
+    tunnels: readonly FleetTunnelFacts[],
+    confirmedBy: AuditEntry['confirmed_by'],
+    onProgress?: OnProgress,
+  ): Promise<FleetAnswer> {
+    const { deps } = this.steps;
+    const outcomes = await sendFleet(
+      { ...deps, sleep: this.deps.sleep },
+      target.accountId,
+      tunnels,
+      confirmedBy,
+      onProgress,
+    );
+    if ('error' in outcomes) return this.steps.fail(outcomes.error);
+    const output = fleetOutcomeOutput(deps.sandbox, target, outcomes, deps.reveal);
+    return { output, text: fleetResultText(this.steps.prefix(), outcomes, deps.reveal) };
+  }
+}

@@ -1,0 +1,87 @@
+// @ipsec-psk/rotation: the safe rotation engine. Start with `createRotator` (README); the rest is what the command
+// line and the MCP server build on.
+
+export {
+  ConfigError,
+  defaultFallbackDir,
+  defaultPskDir,
+  flag,
+  loadConfig,
+  type RotationConfig,
+  setting,
+} from './config.js';
+export {
+  type AskedVia,
+  CONFIRM_MODES,
+  type ConfirmationChannel,
+  type ConfirmedBy,
+  type ConfirmMode,
+  chooseChannel,
+} from './confirm/channel.js';
+export {
+  PANEL_CONFIRMATION_TTL_MS,
+  PanelConfirmations,
+  type PanelPending,
+  type PanelRefusal,
+} from './confirm/panel-confirmations.js';
+export { ConfirmationTokens, type TokenRefusal } from './confirm/tokens.js';
+export { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
+export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from './fleet/fleet-prepare.js';
+export { type FleetDeps, FleetRotation } from './fleet/fleet-rotation.js';
+export { BATCH_SIZE, type OnProgress } from './fleet/fleet-send.js';
+export {
+  DESCRIPTION_MAX_LENGTH,
+  type ListedTunnel,
+  listTunnels,
+  type TunnelFilter,
+  type TunnelListing,
+} from './fleet/tunnel-list.js';
+export { type Logger, type StderrLoggerOptions, silentLogger, stderrLogger } from './logger.js';
+export { decideRotated, type KeyAge } from './one/check-back.js';
+export { Rotation, type RotationDeps } from './one/rotation.js';
+export { RotationSteps, type StepsDeps } from './one/steps.js';
+export type {
+  ConfirmationFields,
+  ConfirmVia,
+  FleetOutput,
+  FleetStatus,
+  FleetTunnel,
+  Recovery,
+  Rotated,
+  RotationOutput,
+  RotationStatus,
+  TunnelResult,
+} from './output.js';
+export {
+  type OpenedPanel,
+  type PanelAnswer,
+  type PanelDecision,
+  PanelFlow,
+  type RevealedKey,
+} from './panel/panel-flow.js';
+export {
+  type ConfirmCallback,
+  createRotator,
+  type Rotator,
+  type RotatorOptions,
+  type TunnelRequest,
+  type TunnelsRequest,
+} from './rotator.js';
+export { createSteps, type StepsOptions } from './steps-factory.js';
+export { type AuditEntry, type AuditEvent, AuditLog, type AuditRecord } from './store/audit-log.js';
+export { describeFsError, type FileSystem, KeyDirectory, UntrustedPathError } from './store/key-directory.js';
+export { fingerprint, PskStore } from './store/psk-store.js';
+export { type TunnelHistory, tunnelHistory, unfinishedAttempts } from './store/rotation-history.js';
+export { type UnfinishedRotation, unfinishedRotations } from './store/startup-check.js';
+export { LOCK_STALE_MS, TunnelLocks } from './store/tunnel-lock.js';
+export { canonicalTime, formatTime, NAME_MAX_LENGTH, unfinishedConsequence } from './text/rotation-text.js';
+export type {
+  ConfirmAnswer,
+  Confirmer,
+  FleetTunnelFacts,
+  RevealableKey,
+  RotationAnswer,
+  RotationInput,
+  Target,
+  TunnelFacts,
+} from './types.js';

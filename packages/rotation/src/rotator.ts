@@ -1,0 +1,96 @@
+import { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
+import type { FleetAnswer } from './fleet/fleet-prepare.js';
+import type { OnProgress } from './fleet/fleet-send.js';
+import type { AskedVia, ConfirmAnswer, Confirmer, RotationAnswer } from './types.js';
+
+/** Asks a person whether to go ahead: `true` or `'accept'` rotates; anything else sends nothing. */
+export type ConfirmCallback = (
+  question: string,
+) => boolean | ConfirmAnswer | Promise<boolean | ConfirmAnswer>;
+
+/** What `createRotator` needs: the engine's options, and how to ask the person who decides. */
+export interface RotatorOptions
+  extends Omit<EngineOptions, 'confirmMode' | 'appReveal' | 'confirmationTtlMs' | 'principal'> {
+  /**
+   * Called with the full question (the tunnels, what Cloudflare reports of them, earlier rotations from the audit
+   * log) before every real rotation, after validation passed. Only `true` or `'accept'` rotates.
+   */
+  confirm: ConfirmCallback;
+  /** How the question reaches its person, for the audit log; default `callback`. */
+  confirmedVia?: AskedVia | undefined;
+}
+
+/** One tunnel to rotate; `accountId` defaults to the rotator's `defaultAccountId`. */
+export interface TunnelRequest {
+  accountId?: string | undefined;
+  tunnelId: string;
+  /** Only check that Cloudflare would accept the rotation: nothing changes, nobody is asked. */
+  validateOnly?: boolean | undefined;
+}
+
+/** Several tunnels to rotate with one confirmation. */
+export interface TunnelsRequest {
+  accountId?: string | undefined;
+  tunnelIds: readonly string[];
+  validateOnly?: boolean | undefined;
+  /** Told after each request and while waiting for Cloudflare's rate limit. */
+  onProgress?: OnProgress | undefined;
+}
+
+/** The safe rotation for a program: every call validates, asks `confirm`, then rotates at most once. */
+export interface Rotator {
+  /** Generate PSK for one tunnel: the new key is made by Cloudflare and stored here before this resolves. */
+  rotateTunnel(request: TunnelRequest): Promise<RotationAnswer>;
+  /** Set PSKs for several tunnels: the keys are made and stored here before they are sent. */
+  rotateTunnels(request: TunnelsRequest): Promise<FleetAnswer>;
+  /** The flows underneath, for what this interface does not cover. */
+  readonly engine: RotationEngine;
+  /** Resolves when no rotation is running: wait for it before exiting, so a key in flight is stored. */
+  idle(): Promise<void>;
+}
+
+function confirmer(confirm: ConfirmCallback, via: AskedVia): Confirmer {
+  return {
+    canAsk: true,
+    canShowApp: false,
+    via,
+    async ask(question) {
+      const answer = await confirm(question);
+      if (answer === true || answer === 'accept') return 'accept';
+      return answer === 'cancel' ? 'cancel' : 'decline';
+    },
+  };
+}
+
+/**
+ * The rotation engine with the confirmation as a callback: the guarantees of the command line and the MCP server
+ * (one persisting request per confirmed intent, the key stored before anyone is told, per-tunnel locks across
+ * processes, an audit line for every step, check-back after an unknown outcome), from a program.
+ */
+export function createRotator(options: RotatorOptions): Rotator {
+  const engine = createEngine({ ...options, confirmMode: 'elicit' });
+  const ask = confirmer(options.confirm, options.confirmedVia ?? 'callback');
+  return {
+    engine,
+    rotateTunnel: (request) =>
+      engine.rotation.run(
+        {
+          account_id: request.accountId,
+          ipsec_tunnel_id: request.tunnelId,
+          validate_only: request.validateOnly,
+        },
+        ask,
+      ),
+    rotateTunnels: (request) =>
+      engine.fleet.run(
+        {
+          account_id: request.accountId,
+          ipsec_tunnel_ids: request.tunnelIds,
+          validate_only: request.validateOnly,
+        },
+        ask,
+        request.onProgress,
+      ),
+    idle: () => engine.idle(),
+  };
+}
