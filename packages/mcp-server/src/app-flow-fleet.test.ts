@@ -9,6 +9,8 @@ import {
   accept,
   type Harness,
   type HarnessOptions,
+  modelView,
+  panelSecretOf,
   startHarness,
   TOKEN,
   textOf,
@@ -23,6 +25,8 @@ const FLEET = manyTunnels(12, { namePrefix: 'ams-', lastGeneratedOn: OLD });
 const IDS = FLEET.tunnels.map((tunnel) => tunnel.id);
 
 let h: Harness;
+/** What each confirmation's result gave the View alone, as a host hands it to the panel. */
+const secrets = new Map<string, string>();
 afterEach(async () => {
   expect(h.sim.specViolations).toEqual([]);
   await h.close();
@@ -42,12 +46,21 @@ async function askInPanel(ids: readonly string[] = IDS) {
   const result = await rotate({ ipsec_tunnel_ids: ids });
   expect(result.isError).toBeFalsy();
   expect(output(result)).toMatchObject({ status: 'confirmation_required', confirm_via: 'app' });
-  return { result, confirmationId: output(result).confirmation_id as string };
+  const confirmationId = output(result).confirmation_id as string;
+  secrets.set(confirmationId, panelSecretOf(result));
+  return { result, confirmationId };
 }
+
+/** The panel's own call that opens a confirmation: with the secret only the View got. */
+const openCall = (confirmationId: string) =>
+  h.callTool(APP_TOOLS.open, {
+    confirmation_id: confirmationId,
+    panel_secret: secrets.get(confirmationId) ?? '',
+  });
 
 /** What the panel does when it shows the question. */
 async function openInPanel(confirmationId: string) {
-  const opened = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+  const opened = await openCall(confirmationId);
   expect(opened.isError).toBeFalsy();
   return opened.structuredContent as { nonce: string; account_id: string; ipsec_tunnel_ids?: string[] };
 }
@@ -56,7 +69,7 @@ describe('rotate_ipsec_psks in the panel: the question', () => {
   it('asks in the panel: an id that confirms nothing, every tunnel listed, nothing sent, audited per tunnel', async () => {
     await start();
     const { result, confirmationId } = await askInPanel();
-    expect(confirmationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(confirmationId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(Date.parse(output(result).expires_at ?? '')).toBeGreaterThan(Date.now());
     expect(output(result)).not.toHaveProperty('confirmation_token');
     expect(output(result).tunnels.map((tunnel) => tunnel.ipsec_tunnel_id)).toEqual(IDS);
@@ -81,7 +94,7 @@ describe('rotate_ipsec_psks in the panel: the question', () => {
     expect(opened).toMatchObject({ account_id: DEMO_ACCOUNT_ID, ipsec_tunnel_ids: IDS });
     expect(opened).not.toHaveProperty('ipsec_tunnel_id');
     expect(opened.nonce.length).toBeGreaterThanOrEqual(32);
-    const second = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+    const second = await openCall(confirmationId);
     expect(second.isError).toBe(true);
     expect(textOf(second)).toMatch(/already opened elsewhere/);
   });
@@ -176,6 +189,7 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     // Another rotation of one of them, confirmed in its own panel, after the user was asked about all twelve.
     const one = await h.call({ ipsec_tunnel_id: IDS[5] });
     const oneId = (one.structuredContent as { confirmation_id: string }).confirmation_id;
+    secrets.set(oneId, panelSecretOf(one));
     const oneNonce = (await openInPanel(oneId)).nonce;
     expect((await h.panelAnswer(oneId, oneNonce, 'rotate')).isError).toBeFalsy();
     const keyOfFive = simKey(IDS[5] as string);
@@ -216,7 +230,7 @@ describe('rotate_ipsec_psks in the panel: the answer', () => {
     await start({ server: { now: () => new Date(now) } });
     const { confirmationId } = await askInPanel();
     now += 11 * 60_000;
-    const late = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+    const late = await openCall(confirmationId);
     expect(late.isError).toBe(true);
     expect(textOf(late)).toMatch(/expired/);
     expect(sets()).toBe(0);
@@ -227,12 +241,12 @@ describe('rotate_ipsec_psks in the panel: the model cannot confirm', () => {
   it('answering with what the model saw is refused, sends nothing, and spends the confirmation', async () => {
     await start();
     const { result, confirmationId } = await askInPanel();
-    const seen = JSON.stringify(result);
+    const seen = modelView(result);
     for (const guess of [confirmationId, seen.slice(0, 100)]) {
       const attempt = await h.panelAnswer(confirmationId, guess, 'rotate');
       expect(attempt.isError).toBe(true);
     }
-    const late = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+    const late = await openCall(confirmationId);
     expect(late.isError).toBe(true);
     expect(sets()).toBe(0);
     expect(await h.pskFiles()).toEqual([]);

@@ -3,13 +3,23 @@ import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_TOOLS } from './app-tool-names.js';
-import { accept, type Harness, type HarnessOptions, startHarness, textOf } from './test-support/harness.js';
+import {
+  accept,
+  type Harness,
+  type HarnessOptions,
+  modelView,
+  panelSecretOf,
+  startHarness,
+  textOf,
+} from './test-support/harness.js';
 import { VIEW_URI } from './view-resource.js';
 
 // Issue 8: with a host that renders MCP Apps and shows no forms, the user confirms by a click in the panel, and
 // nothing the model sees lets it confirm. The panel's calls are made here as the host would forward them.
 
 let h: Harness;
+/** What each confirmation's result gave the View alone, as a host hands it to the panel. */
+const secrets = new Map<string, string>();
 afterEach(async () => {
   expect(h.sim.specViolations).toEqual([]);
   await h.close();
@@ -28,12 +38,21 @@ async function askInPanel() {
   const result = await h.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID });
   expect(result.isError).toBeFalsy();
   expect(output(result)).toMatchObject({ status: 'confirmation_required', confirm_via: 'app' });
-  return { result, confirmationId: output(result).confirmation_id as string };
+  const confirmationId = output(result).confirmation_id as string;
+  secrets.set(confirmationId, panelSecretOf(result));
+  return { result, confirmationId };
 }
+
+/** The panel's own call that opens a confirmation: with the secret only the View got. */
+const openCall = (confirmationId: string) =>
+  h.callTool(APP_TOOLS.open, {
+    confirmation_id: confirmationId,
+    panel_secret: secrets.get(confirmationId) ?? '',
+  });
 
 /** What the panel does when it shows the question. */
 async function openInPanel(confirmationId: string) {
-  const opened = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+  const opened = await openCall(confirmationId);
   expect(opened.isError).toBeFalsy();
   return output(opened).nonce as string;
 }
@@ -42,7 +61,7 @@ describe('#8 the MCP App channel', () => {
   it('asks in the panel: the model gets an id that confirms nothing, no token, and nothing is sent', async () => {
     await start();
     const { result, confirmationId } = await askInPanel();
-    expect(confirmationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(confirmationId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(output(result)).not.toHaveProperty('confirmation_token');
     expect(textOf(result)).toMatch(
       /confirmation panel shown with this result.*Only their click there confirms/s,
@@ -121,7 +140,7 @@ describe('#8 the MCP App channel', () => {
     await start({ server: { now: () => new Date(now) } });
     const { confirmationId } = await askInPanel();
     now += 11 * 60_000;
-    const late = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+    const late = await openCall(confirmationId);
     expect(late.isError).toBe(true);
     expect(textOf(late)).toMatch(/expired/);
   });
@@ -131,7 +150,7 @@ describe('#8 the model cannot confirm', () => {
   it('calling the app-only tool with everything the model saw is refused, sends nothing, and spends the confirmation', async () => {
     await start();
     const { result, confirmationId } = await askInPanel();
-    const seen = JSON.stringify(result);
+    const seen = modelView(result);
     // Whatever string the model could pass as the nonce, it comes from what it saw; none of it works.
     for (const guess of [confirmationId, seen.slice(0, 100), 'nonce']) {
       const attempt = await h.callTool(APP_TOOLS.answer, {
@@ -143,8 +162,24 @@ describe('#8 the model cannot confirm', () => {
     }
     expect(persisting()).toBe(0);
     // The first wrong nonce discarded the confirmation: not even the panel can answer it now.
-    const late = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+    const late = await openCall(confirmationId);
     expect(late.isError).toBe(true);
+    expect(persisting()).toBe(0);
+  });
+
+  it('opening the confirmation with what the model saw is refused and discards it: the secret is the View’s alone', async () => {
+    await start();
+    const { result, confirmationId } = await askInPanel();
+    const seen = modelView(result);
+    expect(seen).not.toContain(secrets.get(confirmationId));
+    const attempt = await h.callTool(APP_TOOLS.open, {
+      confirmation_id: confirmationId,
+      panel_secret: seen.slice(0, 100),
+    });
+    expect(attempt.isError).toBe(true);
+    expect(JSON.stringify(attempt)).not.toMatch(/nonce/);
+    // Discarded: the real panel cannot open it afterwards either, and nothing was sent.
+    expect((await openCall(confirmationId)).isError).toBe(true);
     expect(persisting()).toBe(0);
   });
 
@@ -152,7 +187,7 @@ describe('#8 the model cannot confirm', () => {
     await start();
     const { confirmationId } = await askInPanel();
     await openInPanel(confirmationId);
-    const second = await h.callTool(APP_TOOLS.open, { confirmation_id: confirmationId });
+    const second = await openCall(confirmationId);
     expect(second.isError).toBe(true);
     expect(textOf(second)).toMatch(/already opened elsewhere/);
     expect(JSON.stringify(second)).not.toMatch(/nonce/);

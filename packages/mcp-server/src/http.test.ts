@@ -99,14 +99,14 @@ describe('two principals', () => {
     const token = (asked.structuredContent as { confirmation_token: string }).confirmation_token;
     expect(token).toMatch(/^psk-confirm-/);
 
-    // Bob with alice's confirmation token: refused, nothing sent.
+    // Bob with alice's confirmation token: refused, nothing sent, and the token is spent (it left alice's hands).
     const bob = await h.connect({ token: BOB });
     const stolen = (await bob.callTool({
       name: 'generate_ipsec_psk',
       arguments: { ipsec_tunnel_id: DEMO_TUNNEL_ID, confirmation_token: token },
     })) as CallToolResult;
     expect(stolen.isError).toBe(true);
-    expect(text(stolen)).toMatch(/not one this server issued/);
+    expect(text(stolen)).toMatch(/issued to someone else/);
 
     // Bob with alice's session id: not found.
     const sessionId = (alice.transport as { sessionId?: string }).sessionId ?? '';
@@ -117,10 +117,20 @@ describe('two principals', () => {
     expect(hijack.status).toBe(404);
     expect(h.sim.count({ operation: 'psk_generate', validateOnly: false })).toBe(0);
 
-    // Alice redeems her own token.
-    const done = (await alice.callTool({
+    // Alice's token is spent; she asks again and redeems her new one.
+    const spent = (await alice.callTool({
       name: 'generate_ipsec_psk',
       arguments: { ipsec_tunnel_id: DEMO_TUNNEL_ID, confirmation_token: token },
+    })) as CallToolResult;
+    expect(text(spent)).toMatch(/already used/);
+    const again = (await alice.callTool({
+      name: 'generate_ipsec_psk',
+      arguments: { ipsec_tunnel_id: DEMO_TUNNEL_ID },
+    })) as CallToolResult;
+    const fresh = (again.structuredContent as { confirmation_token: string }).confirmation_token;
+    const done = (await alice.callTool({
+      name: 'generate_ipsec_psk',
+      arguments: { ipsec_tunnel_id: DEMO_TUNNEL_ID, confirmation_token: fresh },
     })) as CallToolResult;
     expect(done.structuredContent).toMatchObject({ status: 'generated' });
     const principals = new Set((await h.auditLines()).map((line) => line.principal));

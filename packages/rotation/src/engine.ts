@@ -1,15 +1,19 @@
 import type { PskClient } from '@ipsec-psk/core';
 import type { ConfirmMode } from './confirm/channel.js';
+import { ConsentDirectory } from './confirm/consent-dir.js';
+import { ConsentTokens } from './confirm/consent-tokens.js';
 import { PanelConfirmations } from './confirm/panel-confirmations.js';
-import { ConfirmationTokens } from './confirm/tokens.js';
 import { FleetRotation } from './fleet/fleet-rotation.js';
 import type { SendDeps } from './fleet/fleet-send.js';
+import { InFlight } from './in-flight.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Rotation } from './one/rotation.js';
-import type { RotationSteps } from './one/steps.js';
+import { RotationSteps } from './one/steps.js';
 import { PanelFlow } from './panel/panel-flow.js';
-import { createSteps } from './steps-factory.js';
-import type { FileSystem } from './store/key-directory.js';
+import { AuditLog } from './store/audit-log.js';
+import { type FileSystem, KeyDirectory } from './store/key-directory.js';
+import { PskStore } from './store/psk-store.js';
+import { LOCK_STALE_MS, TunnelLocks } from './store/tunnel-lock.js';
 
 /** What `createEngine` needs; everything but `client` and `pskDir` has a default. */
 export interface EngineOptions {
@@ -54,45 +58,97 @@ export interface RotationEngine {
   fleet: FleetRotation;
   /** The confirmation panel's calls (open, answer, reveal). */
   panel: PanelFlow;
-  /** Resolves when no rotation is running (a shutdown waits for it, so a key in flight is stored). */
+  /** Resolves when no rotation of this process is running (a shutdown waits, so a key in flight is stored). */
   idle(): Promise<void>;
-  /** How many calls are running. */
+  /** How many calls of this process are running. */
   inFlight(): number;
+  /**
+   * The same engine acting for `principal` (an HTTP session's or request's): its audit lines name them, and the
+   * confirmations it issues are theirs alone. Everything else (the key directory, the calls in flight) is shared.
+   */
+  forPrincipal(principal: string | undefined): RotationEngine;
+}
+
+/** What every engine of a process shares. */
+interface Shared {
+  directory: KeyDirectory;
+  store: PskStore;
+  audit: AuditLog;
+  locks: TunnelLocks;
+  inFlight: InFlight;
+  tokens: ConsentTokens;
+  panels: PanelConfirmations;
 }
 
 /** Builds the rotation flows on one key directory. */
 export function createEngine(options: EngineOptions): RotationEngine {
   const now = options.now ?? (() => new Date());
-  const steps = createSteps({
+  const logger = options.logger ?? silentLogger;
+  const directory = new KeyDirectory(options.pskDir, options.files);
+  const fallback =
+    options.fallbackDir === undefined ? undefined : new KeyDirectory(options.fallbackDir, options.files);
+  const clock = () => now().getTime();
+  const consent = new ConsentDirectory(directory, clock);
+  const store = new PskStore(directory, fallback, now);
+  const shared: Shared = {
+    directory,
+    store,
+    audit: new AuditLog(directory, now),
+    locks: new TunnelLocks(directory, logger, options.lockStaleMs ?? LOCK_STALE_MS),
+    inFlight: new InFlight(),
+    tokens: new ConsentTokens(consent, options.confirmationTtlMs, clock),
+    panels: new PanelConfirmations(consent, (file) => store.read(file), clock),
+  };
+  return engineFor(shared, { ...options, now, logger }, options.principal);
+}
+
+function engineFor(
+  shared: Shared,
+  options: EngineOptions & { now: () => Date; logger: Logger },
+  principal: string | undefined,
+): RotationEngine {
+  const steps = new RotationSteps({
     client: options.client,
-    pskDir: options.pskDir,
-    fallbackDir: options.fallbackDir,
-    logger: options.logger ?? silentLogger,
-    now,
+    store: shared.store,
+    audit: shared.audit,
+    locks: shared.locks,
+    logger: options.logger,
     reveal: options.reveal ?? false,
     sandbox: options.sandbox ?? false,
-    files: options.files,
-    lockStaleMs: options.lockStaleMs,
-    principal: options.principal,
+    now: options.now,
+    principal,
+    inFlight: shared.inFlight,
   });
   const confirmMode = options.confirmMode ?? 'auto';
-  const clock = () => now().getTime();
-  const app = new PanelConfirmations(clock);
   const rotation = new Rotation({
     steps,
-    tokens: new ConfirmationTokens(options.confirmationTtlMs, clock),
-    app,
+    tokens: shared.tokens,
+    panels: shared.panels,
     confirmMode,
     defaultAccountId: options.defaultAccountId,
   });
   const fleet = new FleetRotation({
     steps,
-    tokens: new ConfirmationTokens(options.confirmationTtlMs, clock),
-    app,
+    tokens: shared.tokens,
+    panels: shared.panels,
     confirmMode,
     defaultAccountId: options.defaultAccountId,
     sleep: options.rateLimitSleep,
   });
-  const panel = new PanelFlow({ steps, app, rotation, fleet, appReveal: options.appReveal ?? true });
-  return { steps, rotation, fleet, panel, idle: () => steps.idle(), inFlight: () => steps.inFlight };
+  const panel = new PanelFlow({
+    steps,
+    app: shared.panels,
+    rotation,
+    fleet,
+    appReveal: options.appReveal ?? true,
+  });
+  return {
+    steps,
+    rotation,
+    fleet,
+    panel,
+    idle: () => shared.inFlight.idle(),
+    inFlight: () => shared.inFlight.size,
+    forPrincipal: (other) => engineFor(shared, options, other),
+  };
 }

@@ -19,12 +19,17 @@ export {
   chooseChannel,
 } from './confirm/channel.js';
 export {
+  type ConsentKind,
+  type ConsentRequest,
+  ConsentTokens,
+  type TokenRefusal,
+} from './confirm/consent-tokens.js';
+export {
   PANEL_CONFIRMATION_TTL_MS,
   PanelConfirmations,
   type PanelPending,
   type PanelRefusal,
 } from './confirm/panel-confirmations.js';
-export { ConfirmationTokens, type TokenRefusal } from './confirm/tokens.js';
 export { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
 export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from './fleet/fleet-prepare.js';
 export { type FleetDeps, FleetRotation } from './fleet/fleet-rotation.js';
@@ -36,6 +41,7 @@ export {
   type TunnelFilter,
   type TunnelListing,
 } from './fleet/tunnel-list.js';
+export { InFlight } from './in-flight.js';
 export { type Logger, type StderrLoggerOptions, silentLogger, stderrLogger } from './logger.js';
 export { decideRotated, type KeyAge } from './one/check-back.js';
 export { Rotation, type RotationDeps } from './one/rotation.js';
@@ -67,7 +73,6 @@ export {
   type TunnelRequest,
   type TunnelsRequest,
 } from './rotator.js';
-export { createSteps, type StepsOptions } from './steps-factory.js';
 export { type AuditEntry, type AuditEvent, AuditLog, type AuditRecord } from './store/audit-log.js';
 export { describeFsError, type FileSystem, KeyDirectory, UntrustedPathError } from './store/key-directory.js';
 export { fingerprint, PskStore } from './store/psk-store.js';
@@ -76,12 +81,16 @@ export { type UnfinishedRotation, unfinishedRotations } from './store/startup-ch
 export { LOCK_STALE_MS, TunnelLocks } from './store/tunnel-lock.js';
 export { canonicalTime, formatTime, NAME_MAX_LENGTH, unfinishedConsequence } from './text/rotation-text.js';
 export type {
+  Answered,
+  AskLater,
   ConfirmAnswer,
   Confirmer,
   FleetTunnelFacts,
+  FormReply,
   RevealableKey,
   RotationAnswer,
   RotationInput,
   Target,
   TunnelFacts,
+  ViewOnly,
 } from './types.js';

@@ -1,7 +1,10 @@
 import { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
 import type { FleetAnswer } from './fleet/fleet-prepare.js';
 import type { OnProgress } from './fleet/fleet-send.js';
-import type { AskedVia, ConfirmAnswer, Confirmer, RotationAnswer } from './types.js';
+import type { AskedVia, AskLater, ConfirmAnswer, Confirmer, RotationAnswer } from './types.js';
+
+/** An answer once the flow is done: a rotator asks through its callback, so it never hands a question back. */
+export type Settled<A> = Exclude<A, { ask: AskLater }>;
 
 /** Asks a person whether to go ahead: `true` or `'accept'` rotates; anything else sends nothing. */
 export type ConfirmCallback = (
@@ -40,13 +43,20 @@ export interface TunnelsRequest {
 /** The safe rotation for a program: every call validates, asks `confirm`, then rotates at most once. */
 export interface Rotator {
   /** Generate PSK for one tunnel: the new key is made by Cloudflare and stored here before this resolves. */
-  rotateTunnel(request: TunnelRequest): Promise<RotationAnswer>;
+  rotateTunnel(request: TunnelRequest): Promise<Settled<RotationAnswer>>;
   /** Set PSKs for several tunnels: the keys are made and stored here before they are sent. */
-  rotateTunnels(request: TunnelsRequest): Promise<FleetAnswer>;
+  rotateTunnels(request: TunnelsRequest): Promise<Settled<FleetAnswer>>;
   /** The flows underneath, for what this interface does not cover. */
   readonly engine: RotationEngine;
   /** Resolves when no rotation is running: wait for it before exiting, so a key in flight is stored. */
   idle(): Promise<void>;
+}
+
+/** The callback always answers in place (a form-later flow is the MCP server's), so a question never comes back. */
+function settled<A extends object>(answer: A): Settled<A> {
+  if ('ask' in answer)
+    return { error: 'The confirmation was not asked through the callback; nothing was sent.' } as Settled<A>;
+  return answer as Settled<A>;
 }
 
 function confirmer(confirm: ConfirmCallback, via: AskedVia): Confirmer {
@@ -72,24 +82,28 @@ export function createRotator(options: RotatorOptions): Rotator {
   const ask = confirmer(options.confirm, options.confirmedVia ?? 'callback');
   return {
     engine,
-    rotateTunnel: (request) =>
-      engine.rotation.run(
-        {
-          account_id: request.accountId,
-          ipsec_tunnel_id: request.tunnelId,
-          validate_only: request.validateOnly,
-        },
-        ask,
+    rotateTunnel: async (request) =>
+      settled(
+        await engine.rotation.run(
+          {
+            account_id: request.accountId,
+            ipsec_tunnel_id: request.tunnelId,
+            validate_only: request.validateOnly,
+          },
+          ask,
+        ),
       ),
-    rotateTunnels: (request) =>
-      engine.fleet.run(
-        {
-          account_id: request.accountId,
-          ipsec_tunnel_ids: request.tunnelIds,
-          validate_only: request.validateOnly,
-        },
-        ask,
-        request.onProgress,
+    rotateTunnels: async (request) =>
+      settled(
+        await engine.fleet.run(
+          {
+            account_id: request.accountId,
+            ipsec_tunnel_ids: request.tunnelIds,
+            validate_only: request.validateOnly,
+          },
+          ask,
+          request.onProgress,
+        ),
       ),
     idle: () => engine.idle(),
   };

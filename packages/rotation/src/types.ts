@@ -16,10 +16,42 @@ export interface RotationInput {
   ipsec_tunnel_id: string;
   validate_only?: boolean | undefined;
   confirmation_token?: string | undefined;
+  /** The user's answer to a form the flow returned earlier (`ask`), with the state that came with it. */
+  reply?: FormReply | undefined;
 }
 
-/** A result for the assistant, or a tool error (`isError: true`) with a safe message. */
-export type RotationAnswer = { output: RotationOutput; text: string } | { error: string };
+/** A user's answer to a question asked in an earlier request, and the signed state that ties it to that question. */
+export interface FormReply {
+  requestState: string;
+  answer: ConfirmAnswer;
+}
+
+/**
+ * A question for the user that the front end carries in its answer (MCP 2026-07-28's `input_required`): the
+ * client shows it and calls again with the answer and `requestState` as a `reply`.
+ */
+export interface AskLater {
+  question: string;
+  /** Signed, single-use, bound to the principal and the exact request; it confirms nothing without the answer. */
+  requestState: string;
+  expiresAt: Date;
+}
+
+/** What only the View may see (MCP Apps hosts hand a result's `_meta` to the View, not to the model). */
+export interface ViewOnly {
+  /** Opens the panel's confirmation, together with the confirmation_id the model also sees. */
+  panel_secret: string;
+}
+
+/** A done call's answer: the structured result, its text, and what only the View may see. */
+export interface Answered<O> {
+  output: O;
+  text: string;
+  viewOnly?: ViewOnly | undefined;
+}
+
+/** A result for the assistant, a question to carry back to the user, or a tool error with a safe message. */
+export type RotationAnswer = Answered<RotationOutput> | { ask: AskLater } | { error: string };
 
 /** The user's answer to a confirmation question. */
 export type ConfirmAnswer = 'accept' | 'decline' | 'cancel';
@@ -30,6 +62,11 @@ export interface Confirmer {
   readonly canAsk: boolean;
   /** Whether the client renders MCP Apps (the confirmation panel). */
   readonly canShowApp: boolean;
+  /**
+   * The form is answered in a later request (MCP 2026-07-28): instead of calling `ask`, the flow answers `ask` with
+   * the question and a `requestState`, and the front end calls it again with the user's `reply`.
+   */
+  readonly asksLater?: boolean;
   /** How `ask` reaches the user, for the audit log; default a form (MCP elicitation). */
   readonly via?: AskedVia;
   ask(message: string): Promise<ConfirmAnswer>;

@@ -17,7 +17,7 @@ import {
   ElicitRequestSchema,
   type ElicitResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { APP_TOOLS } from '../app-tool-names.js';
+import { APP_TOOLS, PANEL_SECRET_META } from '../app-tool-names.js';
 import { type CreateServerOptions, createServer } from '../server.js';
 
 export const TOKEN = 'SENTINELmcpApiToken5u6v7w8x';
@@ -152,4 +152,16 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
 export function textOf(result: CallToolResult): string {
   const first = result.content[0];
   return first?.type === 'text' ? first.text : '';
+}
+
+/** What a host hands the model of a tool result: its content and structured content, never its `_meta`. */
+export function modelView(result: CallToolResult): string {
+  return JSON.stringify({ content: result.content, structuredContent: result.structuredContent });
+}
+
+/** The secret a confirmation_required result gives the View alone (in `_meta`), as the host hands it to the panel. */
+export function panelSecretOf(result: CallToolResult): string {
+  const secret = result._meta?.[PANEL_SECRET_META];
+  if (typeof secret !== 'string') throw new Error('the result carries no panel secret for the View');
+  return secret;
 }

@@ -14,6 +14,11 @@ const confirmationId = z
   .max(100)
   .describe('The confirmation_id of a confirmation_required result.');
 const nonce = z.string().min(1).max(200).describe('What opening the confirmation handed the panel.');
+const panelSecret = z
+  .string()
+  .min(1)
+  .max(200)
+  .describe('What the confirmation_required result gave the View alone (its _meta), never the model.');
 
 /** Registers the panel's app-only tools. */
 export function registerAppTools(server: McpServer, flow: PanelFlow): void {
@@ -25,7 +30,7 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
       description:
         'Used by the confirmation panel when it shows a question; hands the panel what lets it answer, and what ' +
         'the question is about: one tunnel (generate_ipsec_psk) or several (rotate_ipsec_psks).',
-      inputSchema: { confirmation_id: confirmationId },
+      inputSchema: { confirmation_id: confirmationId, panel_secret: panelSecret },
       outputSchema: {
         nonce: z.string(),
         account_id: z.string(),
@@ -38,7 +43,7 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
       _meta: APP_ONLY,
     },
-    async ({ confirmation_id }) => toolResult(flow.open(confirmation_id)),
+    async ({ confirmation_id, panel_secret }) => toolResult(await flow.open(confirmation_id, panel_secret)),
   );
 
   registerAppTool(
@@ -69,6 +74,6 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
       _meta: APP_ONLY,
     },
-    async ({ confirmation_id, nonce }) => toolResult(flow.reveal(confirmation_id, nonce)),
+    async ({ confirmation_id, nonce }) => toolResult(await flow.reveal(confirmation_id, nonce)),
   );
 }

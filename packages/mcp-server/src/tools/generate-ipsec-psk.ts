@@ -1,4 +1,4 @@
-import type { Rotation, RotationAnswer } from '@ipsec-psk/rotation';
+import type { Rotation } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
@@ -73,7 +73,7 @@ export function registerGenerateIpsecPskTool(
       });
       const stop = keepAlive(extra, options.progressIntervalMs);
       try {
-        return toolResult<RotationAnswer>(await rotation.run(args, confirmer));
+        return toolResult(await rotation.run(args, confirmer));
       } finally {
         stop();
       }

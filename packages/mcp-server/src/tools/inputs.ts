@@ -14,10 +14,13 @@ export const accountIdInput = identifier('account_id')
   .optional()
   .describe('Cloudflare account id (32 hex characters). Optional when the server has a default account.');
 
+/** Signed tokens are about 210 characters; room to grow, not to carry a document. */
+export const CONFIRMATION_TOKEN_MAX_LENGTH = 400;
+
 export const confirmationTokenInput = z
   .string()
   .min(1)
-  .max(200)
+  .max(CONFIRMATION_TOKEN_MAX_LENGTH)
   .optional()
   .describe(
     'Only for the two-step flow: the token from a confirmation_required result, passed after the user agreed.',

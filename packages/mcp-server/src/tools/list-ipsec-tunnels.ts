@@ -178,6 +178,6 @@ export function registerListIpsecTunnelsTool(server: McpServer, deps: ListToolDe
         openWorldHint: true,
       },
     },
-    async (args, extra) => toolResult<ListAnswer>(await answer(deps, args, extra.signal)),
+    async (args, extra) => toolResult(await answer(deps, args, extra.signal)),
   );
 }

@@ -1,4 +1,4 @@
-import { FLEET_MAX, type FleetAnswer, type FleetRotation } from '@ipsec-psk/rotation';
+import { FLEET_MAX, type FleetRotation } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
@@ -78,7 +78,7 @@ export function registerRotateIpsecPsksTool(
       });
       const progress = progressReporter(extra, options.progressIntervalMs);
       try {
-        return toolResult<FleetAnswer>(await fleet.run(args, confirmer, progress.report));
+        return toolResult(await fleet.run(args, confirmer, progress.report));
       } finally {
         progress.stop();
       }

@@ -12,7 +12,7 @@ import {
   type McpUiHostContext,
 } from '@modelcontextprotocol/ext-apps';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { APP_TOOLS } from '../app-tool-names.js';
+import { APP_TOOLS, PANEL_SECRET_META } from '../app-tool-names.js';
 import { $, lead, message, setText, show } from './dom.js';
 import { isFleet, renderFleetQuestion, renderFleetResults, renderFleetTunnels } from './fleet-view.js';
 
@@ -166,11 +166,11 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
   }
 }
 
-async function openConfirmation(output: RotationOutput | FleetOutput): Promise<void> {
+async function openConfirmation(output: RotationOutput | FleetOutput, secret: unknown): Promise<void> {
   const confirmationId = output.confirmation_id as string;
   const result = await app.callServerTool({
     name: APP_TOOLS.open,
-    arguments: { confirmation_id: confirmationId },
+    arguments: { confirmation_id: confirmationId, panel_secret: typeof secret === 'string' ? secret : '' },
   });
   if (result.isError) {
     lead('This confirmation cannot be answered here');
@@ -258,7 +258,7 @@ async function render(result: CallToolResult): Promise<void> {
   if (isFleet(output)) renderFleetTunnels(output);
   else renderFacts(output);
   if (output.status === 'confirmation_required' && output.confirm_via === 'app' && output.confirmation_id) {
-    await openConfirmation(output);
+    await openConfirmation(output, result._meta?.[PANEL_SECRET_META]);
   } else if (output.status === 'confirmation_required') {
     lead('Your assistant will ask you to confirm in the chat');
     message('Nothing has been changed.');

@@ -4,7 +4,7 @@ import type { RotationSteps } from '../one/steps.js';
 import type { FleetOutput } from '../output.js';
 import type { AuditEntry } from '../store/audit-log.js';
 import { type TunnelHistory, tunnelHistory, unreadableHistory } from '../store/rotation-history.js';
-import type { FleetTunnelFacts } from '../types.js';
+import type { Answered, AskLater, FleetTunnelFacts, FormReply } from '../types.js';
 import { BATCH_SIZE } from './fleet-send.js';
 
 // What a fleet rotation does before anyone is asked: the ids checked, then one round trip that validates every
@@ -19,10 +19,12 @@ export interface FleetInput {
   ipsec_tunnel_ids: readonly string[];
   validate_only?: boolean | undefined;
   confirmation_token?: string | undefined;
+  /** The user's answer to a form the flow returned earlier (`ask`), with the state that came with it. */
+  reply?: FormReply | undefined;
 }
 
-/** A result for the assistant, or a tool error with a safe message. */
-export type FleetAnswer = { output: FleetOutput; text: string } | { error: string };
+/** A result for the assistant, a question to carry back to the user, or a tool error with a safe message. */
+export type FleetAnswer = Answered<FleetOutput> | { ask: AskLater } | { error: string };
 
 /** What a bulk rotation is about, checked. */
 export interface FleetTarget {

@@ -1,7 +1,7 @@
-import type { ConfirmMode } from '../confirm/channel.js';
+import type { ConfirmedBy, ConfirmMode } from '../confirm/channel.js';
 import { chooseChannel } from '../confirm/channel.js';
+import { type ConsentRequest, type ConsentTokens, tokenRefusalText } from '../confirm/consent-tokens.js';
 import type { PanelConfirmations } from '../confirm/panel-confirmations.js';
-import { type ConfirmationTokens, tokenRefusalText } from '../confirm/tokens.js';
 import type { RotationSteps } from '../one/steps.js';
 import type { FleetOutput } from '../output.js';
 import type { AuditEntry } from '../store/audit-log.js';
@@ -15,7 +15,7 @@ import {
   fleetTokenInstructions,
 } from '../text/fleet-text.js';
 import { formatTime } from '../text/rotation-text.js';
-import type { ConfirmAnswer, Confirmer, FleetTunnelFacts } from '../types.js';
+import type { ConfirmAnswer, Confirmer, FleetTunnelFacts, FormReply } from '../types.js';
 import {
   auditFleet,
   type FleetAnswer,
@@ -33,17 +33,21 @@ export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from '
 /** What the bulk flow works with beyond the shared steps. */
 export interface FleetDeps {
   steps: RotationSteps;
-  tokens: ConfirmationTokens<FleetTunnelFacts[]>;
-  /** The MCP App panel's confirmations; without them the panel is never offered (a terminal has none). */
-  app?: PanelConfirmations | undefined;
+  tokens: ConsentTokens;
+  /** The MCP App panel's confirmations; without them the panel is never offered. */
+  panels?: PanelConfirmations | undefined;
   confirmMode: ConfirmMode;
   defaultAccountId: string | undefined;
   /** Waits for Cloudflare's rate limit (tests inject one that does not wait). */
   sleep?: SendDeps['sleep'];
 }
 
-/** A token confirms exactly one account and one set of tunnels, in any order. */
-const subject = (target: FleetTarget) => `fleet:${target.accountId}/${[...target.ids].sort().join(',')}`;
+/** A confirmation confirms exactly one account and one set of tunnels, in any order. */
+const consentFor = (target: FleetTarget): ConsentRequest => ({
+  action: 'fleet',
+  accountId: target.accountId,
+  tunnelIds: target.ids,
+});
 
 /**
  * rotate_ipsec_psks: validate every tunnel with one validate-only Set PSKs call, ask the user once, then make the
@@ -81,12 +85,12 @@ export class FleetRotation {
           'Nothing was changed and nobody was asked.',
       };
     }
-    const token = input.confirmation_token;
-    return this.withLocks(target, () =>
-      token === undefined
-        ? this.confirmThenSend(target, confirmer, onProgress)
-        : this.sendWithToken(target, token, onProgress),
-    );
+    const { confirmation_token: token, reply } = input;
+    return this.withLocks(target, () => {
+      if (reply) return this.sendWithReply(target, reply, onProgress);
+      if (token !== undefined) return this.sendWithToken(target, token, onProgress);
+      return this.confirmThenSend(target, confirmer, onProgress);
+    });
   }
 
   /** Holds every tunnel's lock (in a fixed order, so two fleets never wait on each other) or none. */
@@ -122,10 +126,10 @@ export class FleetRotation {
     const prepared = await prepareFleet(this.steps, target);
     if (!('tunnels' in prepared)) return prepared;
     // As for generate_ipsec_psk: a form first, then the panel, then the token, as the operator's mode allows.
-    const { app } = this.deps;
+    const { panels } = this.deps;
     const channel = chooseChannel(this.deps.confirmMode, {
       form: confirmer.canAsk,
-      app: app !== undefined && confirmer.canShowApp,
+      app: panels !== undefined && confirmer.canShowApp,
     });
     if (typeof channel !== 'string') {
       await auditFleet(this.steps, 'confirmation_refused', target, { code: 'channel_unavailable' });
@@ -134,9 +138,17 @@ export class FleetRotation {
           'was sent. Use a client that can show the user a confirmation form or an MCP App panel.',
       );
     }
-    if (channel === 'app' && app) return this.issuePanel(app, target, prepared);
+    if (channel === 'app' && panels) return this.issuePanel(panels, target, prepared);
+    if (channel === 'form' && confirmer.asksLater) return this.askLater(target, prepared);
     if (channel === 'token') {
-      const { token, expiresAt } = this.deps.tokens.issue(subject(target), prepared.tunnels);
+      const issued = await this.steps.issueConsent(
+        this.deps.tokens,
+        'token',
+        consentFor(target),
+        prepared.tunnels,
+      );
+      if ('error' in issued) return issued;
+      const { token, expiresAt } = issued;
       await auditFleet(this.steps, 'confirmation_requested', target, { confirmed_by: 'token' });
       return {
         output: {
@@ -161,15 +173,74 @@ export class FleetRotation {
         `The confirmation could not be completed (${(error as { name?: string }).name ?? 'error'}); nothing was sent.`,
       );
     }
+    return this.answered(target, prepared.tunnels, answer, confirmer.via ?? 'form', onProgress);
+  }
+
+  /** After the user's answer to a form: send on accept; otherwise nothing is sent and no key is made. */
+  private async answered(
+    target: FleetTarget,
+    tunnels: readonly FleetTunnelFacts[],
+    answer: ConfirmAnswer,
+    via: ConfirmedBy,
+    onProgress?: OnProgress,
+  ): Promise<FleetAnswer> {
     if (answer !== 'accept') {
       const status = answer === 'decline' ? 'declined' : 'cancelled';
-      await auditFleet(this.steps, status, target, { confirmed_by: confirmer.via ?? 'form' });
+      await auditFleet(this.steps, status, target, { confirmed_by: via });
       return {
-        output: { ...fleetBase(this.steps.deps.sandbox, target, prepared.tunnels), status },
+        output: { ...fleetBase(this.steps.deps.sandbox, target, tunnels), status },
         text: `${this.steps.prefix()}The user ${status} the rotation of ${target.ids.length} tunnels. Nothing was sent; every current key still works.`,
       };
     }
-    return this.send(target, prepared.tunnels, confirmer.via ?? 'form', onProgress);
+    return this.send(target, tunnels, via, onProgress);
+  }
+
+  /** The form travels in the result (MCP 2026-07-28): the client asks the user and calls again with the answer. */
+  private async askLater(target: FleetTarget, prepared: FleetPrepared): Promise<FleetAnswer> {
+    const issued = await this.steps.issueConsent(
+      this.deps.tokens,
+      'form',
+      consentFor(target),
+      prepared.tunnels,
+    );
+    if ('error' in issued) return issued;
+    await auditFleet(this.steps, 'confirmation_requested', target, { confirmed_by: 'form' });
+    return {
+      ask: {
+        question: this.question(target, prepared),
+        requestState: issued.token,
+        expiresAt: issued.expiresAt,
+      },
+    };
+  }
+
+  private async sendWithReply(
+    target: FleetTarget,
+    reply: FormReply,
+    onProgress?: OnProgress,
+  ): Promise<FleetAnswer> {
+    const redeemed = await this.deps.tokens.redeem<FleetTunnelFacts[]>(
+      reply.requestState,
+      'form',
+      consentFor(target),
+      this.steps.principal,
+    );
+    if (typeof redeemed === 'string') {
+      await auditFleet(this.steps, 'confirmation_refused', target, {
+        code: `form_${redeemed}`,
+        confirmed_by: 'form',
+      });
+      return this.steps.fail(
+        'The answer to the confirmation form does not belong to this question (it was already used, has ' +
+          'expired, or was for other tunnels or another user); nothing was sent. Ask again.',
+      );
+    }
+    const tunnels = redeemed.data ?? unknownFacts(target);
+    if (reply.answer === 'accept') {
+      const superseded = await this.supersededSince(target, redeemed.issuedAt, 'form');
+      if (superseded) return superseded;
+    }
+    return this.answered(target, tunnels, reply.answer, 'form', onProgress);
   }
 
   /**
@@ -177,11 +248,17 @@ export class FleetRotation {
    * confirms nothing (see PanelConfirmations); the click comes back through PanelFlow.
    */
   private async issuePanel(
-    app: PanelConfirmations,
+    panels: PanelConfirmations,
     target: FleetTarget,
     prepared: FleetPrepared,
   ): Promise<FleetAnswer> {
-    const { id, expiresAt } = app.issueFleet(target.accountId, prepared.tunnels);
+    let issued: Awaited<ReturnType<PanelConfirmations['issueFleet']>>;
+    try {
+      issued = await panels.issueFleet(target.accountId, prepared.tunnels, this.steps.principal);
+    } catch (error) {
+      return this.steps.consentFailed(error);
+    }
+    const { id, expiresAt } = issued;
     await auditFleet(this.steps, 'confirmation_requested', target, { confirmed_by: 'app' });
     const output: FleetOutput = {
       ...fleetBase(this.steps.deps.sandbox, target, prepared.tunnels),
@@ -195,6 +272,7 @@ export class FleetRotation {
     return {
       output,
       text: fleetPanelInstructions(this.question(target, prepared), target.ids.length, expiresAt),
+      viewOnly: { panel_secret: issued.secret },
     };
   }
 
@@ -212,7 +290,12 @@ export class FleetRotation {
     token: string,
     onProgress?: OnProgress,
   ): Promise<FleetAnswer> {
-    const redeemed = this.deps.tokens.redeem(token, subject(target));
+    const redeemed = await this.deps.tokens.redeem<FleetTunnelFacts[]>(
+      token,
+      'token',
+      consentFor(target),
+      this.steps.principal,
+    );
     if (typeof redeemed === 'string') {
       await auditFleet(this.steps, 'confirmation_refused', target, {
         code: `token_${redeemed}`,
@@ -222,7 +305,7 @@ export class FleetRotation {
     }
     const superseded = await this.supersededSince(target, redeemed.issuedAt, 'token');
     if (superseded) return superseded;
-    return this.send(target, redeemed.data, 'token', onProgress);
+    return this.send(target, redeemed.data ?? unknownFacts(target), 'token', onProgress);
   }
 
   /**
@@ -232,7 +315,7 @@ export class FleetRotation {
   async supersededSince(
     target: FleetTarget,
     askedAt: number,
-    channel: 'token' | 'app',
+    channel: 'token' | 'app' | 'form',
   ): Promise<FleetAnswer | undefined> {
     const records = (await this.steps.records()) ?? [];
     for (const id of target.ids) {
@@ -269,3 +352,7 @@ export class FleetRotation {
     return { output, text: fleetResultText(this.steps.prefix(), outcomes, deps.reveal) };
   }
 }
+
+/** The tunnels as nobody knows them (their confirmation's record was lost): checking back then says "unknown". */
+const unknownFacts = (target: FleetTarget): FleetTunnelFacts[] =>
+  target.ids.map((id) => ({ id, name: undefined, lastGeneratedOn: undefined }));

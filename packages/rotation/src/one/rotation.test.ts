@@ -4,18 +4,10 @@ import { join } from 'node:path';
 import { type PskClient, PskError, Secret } from '@ipsec-psk/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfirmMode } from '../confirm/channel.js';
-import { PanelConfirmations } from '../confirm/panel-confirmations.js';
-import { ConfirmationTokens } from '../confirm/tokens.js';
+import { createEngine } from '../engine.js';
 import type { FleetAnswer } from '../fleet/fleet-rotation.js';
 import { silentLogger } from '../logger.js';
-import { PanelFlow } from '../panel/panel-flow.js';
-import { AuditLog } from '../store/audit-log.js';
-import { KeyDirectory } from '../store/key-directory.js';
-import { PskStore } from '../store/psk-store.js';
-import { TunnelLocks } from '../store/tunnel-lock.js';
 import type { ConfirmAnswer, Confirmer, RotationAnswer, RotationOutput } from '../types.js';
-import { Rotation } from './rotation.js';
-import { RotationSteps } from './steps.js';
 
 // The rotation flow on its own: a fake Cloudflare client that counts round trips, a real key store in a temporary
 // directory, no HTTP and no MCP. Fast, and exact about how many calls go out in each phase.
@@ -108,27 +100,14 @@ afterEach(async () => {
 
 function flow(confirmMode: ConfirmMode = 'auto') {
   const fake = fakeClient();
-  const directory = new KeyDirectory(dir);
-  const steps = new RotationSteps({
+  const engine = createEngine({
     client: fake.client,
-    store: new PskStore(directory, undefined),
-    audit: new AuditLog(directory),
-    locks: new TunnelLocks(directory, silentLogger),
-    logger: silentLogger,
-    reveal: false,
-    sandbox: false,
-    now: () => new Date(),
-  });
-  const app = new PanelConfirmations();
-  const rotation = new Rotation({
-    steps,
-    tokens: new ConfirmationTokens(),
-    app,
+    pskDir: dir,
     confirmMode,
     defaultAccountId: ACCOUNT,
+    logger: silentLogger,
   });
-  const panel = new PanelFlow({ steps, app, rotation, appReveal: true });
-  return { ...fake, rotation, panel };
+  return { ...fake, rotation: engine.rotation, panel: engine.panel };
 }
 
 /** A confirmer that records what was asked, and the round trips made before it was asked. */
@@ -204,7 +183,11 @@ describe('the rotation flow against a fake client', () => {
     expect(output(first)).toMatchObject({ status: 'confirmation_required', confirm_via: 'app' });
     expect(f.calls.sort()).toEqual(['read', 'validate']);
     f.calls.length = 0;
-    const opened = f.panel.open(output(first).confirmation_id as string);
+    if (!('viewOnly' in first)) throw new Error('no View secret');
+    const opened = await f.panel.open(
+      output(first).confirmation_id as string,
+      first.viewOnly?.panel_secret ?? '',
+    );
     const nonce = 'output' in opened ? opened.output.nonce : '';
     const answer = await f.panel.answer(output(first).confirmation_id as string, nonce, 'rotate');
     expect(output(answer).status).toBe('generated');

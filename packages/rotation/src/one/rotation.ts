@@ -1,8 +1,8 @@
 import { assertIdentifier, isPskError } from '@ipsec-psk/core';
 import type { ConfirmMode } from '../confirm/channel.js';
 import { chooseChannel } from '../confirm/channel.js';
+import { type ConsentRequest, type ConsentTokens, tokenRefusalText } from '../confirm/consent-tokens.js';
 import type { PanelConfirmations } from '../confirm/panel-confirmations.js';
-import { type ConfirmationTokens, tokenRefusalText } from '../confirm/tokens.js';
 import { attemptedSince, recordsOf } from '../store/rotation-history.js';
 import {
   formatTime,
@@ -14,6 +14,7 @@ import {
 import type {
   ConfirmAnswer,
   Confirmer,
+  FormReply,
   Prepared,
   RotationAnswer,
   RotationInput,
@@ -27,14 +28,18 @@ import type { RotationSteps } from './steps.js';
 /** What the generate_ipsec_psk flow works with beyond the shared steps. */
 export interface RotationDeps {
   steps: RotationSteps;
-  tokens: ConfirmationTokens<TunnelFacts>;
-  app: PanelConfirmations;
+  tokens: ConsentTokens;
+  panels: PanelConfirmations;
   confirmMode: ConfirmMode;
   defaultAccountId: string | undefined;
 }
 
-/** What a generate_ipsec_psk token confirms: this tunnel alone. */
-const tokenSubject = (target: Target) => `generate:${target.accountId}/${target.tunnelId}`;
+/** What a generate_ipsec_psk confirmation confirms: this tunnel alone. */
+const consentFor = (target: Target): ConsentRequest => ({
+  action: 'generate',
+  accountId: target.accountId,
+  tunnelIds: [target.tunnelId],
+});
 
 /** Checks the ids of a call; a failure is the answer. */
 export function resolveTarget(
@@ -81,10 +86,12 @@ export class Rotation {
       await this.steps.audit('validated', target);
       return this.steps.validatedAnswer(target, validation.messages);
     }
-    const token = input.confirmation_token;
-    return this.steps.withLock(target, () =>
-      token === undefined ? this.confirmThenRotate(target, confirmer) : this.rotateWithToken(target, token),
-    );
+    const { confirmation_token: token, reply } = input;
+    return this.steps.withLock(target, () => {
+      if (reply) return this.rotateWithReply(target, reply);
+      if (token !== undefined) return this.rotateWithToken(target, token);
+      return this.confirmThenRotate(target, confirmer);
+    });
   }
 
   private async confirmThenRotate(target: Target, confirmer: Confirmer): Promise<RotationAnswer> {
@@ -104,8 +111,8 @@ export class Rotation {
     }
     if (channel === 'token') return this.issueToken(target, prepared);
     if (channel === 'app') return this.issuePanel(target, prepared);
+    if (confirmer.asksLater) return this.askLater(target, prepared);
 
-    const { facts, history } = prepared;
     let answer: ConfirmAnswer;
     try {
       answer = await confirmer.ask(this.steps.question(target, prepared));
@@ -118,19 +125,82 @@ export class Rotation {
         `The confirmation could not be completed (${(error as { name?: string }).name ?? 'error'}); nothing was sent.`,
       );
     }
+    return this.answered(target, prepared.facts, answer, confirmer.via ?? 'form', prepared);
+  }
+
+  /** After the user's answer to a form: rotate on accept; otherwise nothing is sent. */
+  private async answered(
+    target: Target,
+    facts: TunnelFacts,
+    answer: ConfirmAnswer,
+    via: NonNullable<Confirmer['via']>,
+    prepared?: Prepared,
+  ): Promise<RotationAnswer> {
     if (answer !== 'accept') {
       const status = answer === 'decline' ? 'declined' : 'cancelled';
-      await this.steps.audit(status, target, { confirmed_by: confirmer.via ?? 'form' });
+      await this.steps.audit(status, target, { confirmed_by: via });
+      const history = prepared?.history ?? (await this.steps.history(target));
       return {
         output: { ...this.steps.base(target, facts), status },
         text: notRotatedText(this.steps.prefix(), status, history),
       };
     }
-    return (await generateOnce(this.steps, target, facts, confirmer.via ?? 'form')).answer;
+    return (await generateOnce(this.steps, target, facts, via)).answer;
+  }
+
+  /** The form travels in the result (MCP 2026-07-28): the client asks the user and calls again with the answer. */
+  private async askLater(target: Target, prepared: Prepared): Promise<RotationAnswer> {
+    const issued = await this.steps.issueConsent(
+      this.deps.tokens,
+      'form',
+      consentFor(target),
+      prepared.facts,
+    );
+    if ('error' in issued) return issued;
+    await this.steps.audit('confirmation_requested', target, { confirmed_by: 'form' });
+    return {
+      ask: {
+        question: this.steps.question(target, prepared),
+        requestState: issued.token,
+        expiresAt: issued.expiresAt,
+      },
+    };
+  }
+
+  private async rotateWithReply(target: Target, reply: FormReply): Promise<RotationAnswer> {
+    const redeemed = await this.deps.tokens.redeem<TunnelFacts>(
+      reply.requestState,
+      'form',
+      consentFor(target),
+      this.steps.principal,
+    );
+    if (typeof redeemed === 'string') {
+      await this.steps.audit('confirmation_refused', target, {
+        code: `form_${redeemed}`,
+        confirmed_by: 'form',
+      });
+      return this.steps.fail(
+        'The answer to the confirmation form does not belong to this question (it was already used, has ' +
+          'expired, or was for another tunnel or user); nothing was sent. Ask again.',
+      );
+    }
+    const facts = redeemed.data ?? { name: undefined, lastGeneratedOn: undefined };
+    if (reply.answer === 'accept') {
+      const superseded = await this.supersededSince(target, redeemed.issuedAt, 'form');
+      if (superseded) return superseded;
+    }
+    return this.answered(target, facts, reply.answer, 'form');
   }
 
   private async issueToken(target: Target, prepared: Prepared): Promise<RotationAnswer> {
-    const { token, expiresAt } = this.deps.tokens.issue(tokenSubject(target), prepared.facts);
+    const issued = await this.steps.issueConsent(
+      this.deps.tokens,
+      'token',
+      consentFor(target),
+      prepared.facts,
+    );
+    if ('error' in issued) return issued;
+    const { token, expiresAt } = issued;
     await this.steps.audit('confirmation_requested', target, { confirmed_by: 'token' });
     const output: RotationOutput = {
       ...this.steps.base(target, prepared.facts),
@@ -144,21 +214,40 @@ export class Rotation {
 
   /** The MCP App shows the question; only a click in it confirms. The model gets the id, which confirms nothing. */
   private async issuePanel(target: Target, prepared: Prepared): Promise<RotationAnswer> {
-    const { id, expiresAt } = this.deps.app.issue(target.accountId, target.tunnelId, prepared.facts);
+    let issued: Awaited<ReturnType<PanelConfirmations['issue']>>;
+    try {
+      issued = await this.deps.panels.issue(
+        target.accountId,
+        target.tunnelId,
+        prepared.facts,
+        this.steps.principal,
+      );
+    } catch (error) {
+      return this.steps.consentFailed(error);
+    }
     await this.steps.audit('confirmation_requested', target, { confirmed_by: 'app' });
     const output: RotationOutput = {
       ...this.steps.base(target, prepared.facts),
       status: 'confirmation_required',
       confirm_via: 'app',
-      confirmation_id: id,
-      expires_at: expiresAt.toISOString(),
+      confirmation_id: issued.id,
+      expires_at: issued.expiresAt.toISOString(),
       history: historyLines(prepared.history, prepared.facts.lastGeneratedOn, this.steps.deps.now()),
     };
-    return { output, text: panelInstructions(this.steps.question(target, prepared), expiresAt) };
+    return {
+      output,
+      text: panelInstructions(this.steps.question(target, prepared), issued.expiresAt),
+      viewOnly: { panel_secret: issued.secret },
+    };
   }
 
   private async rotateWithToken(target: Target, token: string): Promise<RotationAnswer> {
-    const redeemed = this.deps.tokens.redeem(token, tokenSubject(target));
+    const redeemed = await this.deps.tokens.redeem<TunnelFacts>(
+      token,
+      'token',
+      consentFor(target),
+      this.steps.principal,
+    );
     if (typeof redeemed === 'string') {
       await this.steps.audit('confirmation_refused', target, {
         code: `token_${redeemed}`,
@@ -169,14 +258,15 @@ export class Rotation {
     // Validated when the question was asked; after consent, the one round trip is the persisting call.
     const superseded = await this.supersededSince(target, redeemed.issuedAt, 'token');
     if (superseded) return superseded;
-    return (await generateOnce(this.steps, target, redeemed.data, 'token')).answer;
+    const facts = redeemed.data ?? { name: undefined, lastGeneratedOn: undefined };
+    return (await generateOnce(this.steps, target, facts, 'token')).answer;
   }
 
   /** A confirmation answered after another rotation of the tunnel was sent answers a question about a dead key. */
   async supersededSince(
     target: Target,
     askedAt: number,
-    channel: 'token' | 'app',
+    channel: 'token' | 'app' | 'form',
   ): Promise<RotationAnswer | undefined> {
     const records = recordsOf((await this.steps.records()) ?? [], target.accountId, target.tunnelId);
     const since = attemptedSince(records, askedAt);

@@ -1,5 +1,7 @@
 import { type CloudflareMessage, isPskError, neutralizeText, type PskClient } from '@ipsec-psk/core';
+import type { ConsentKind, ConsentRequest, ConsentTokens } from '../confirm/consent-tokens.js';
 import { errorCode } from '../error-code.js';
+import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
 import { type AuditEntry, type AuditLog, type AuditRecord, auditEntry } from '../store/audit-log.js';
 import { UntrustedPathError } from '../store/key-directory.js';
@@ -30,6 +32,8 @@ export interface StepsDeps {
   now: () => Date;
   /** Who is acting (an HTTP client's token name or `sub`), for every audit line; none on stdio. */
   principal?: string | undefined;
+  /** The calls running in this process, shared by every engine in it. */
+  inFlight: InFlight;
 }
 
 /** What a persisting call came to: the answer, and the key when Cloudflare returned one. */
@@ -49,24 +53,39 @@ export function plainMessages(messages: CloudflareMessage[]): RotationOutput['me
  * `generateOnce`'s.
  */
 export class RotationSteps {
-  private readonly running = new Set<Promise<unknown>>();
-
   constructor(readonly deps: StepsDeps) {}
 
   /** Tracks a call, so that a shutdown can wait for it. */
   track<T>(call: Promise<T>): Promise<T> {
-    this.running.add(call);
-    return call.finally(() => this.running.delete(call));
+    return this.deps.inFlight.track(call);
   }
 
-  /** How many calls are running. */
-  get inFlight(): number {
-    return this.running.size;
+  /** Who confirmations are bound to: the acting principal, or nobody in particular on stdio. */
+  get principal(): string {
+    return this.deps.principal ?? '';
   }
 
-  /** Resolves once no call is running, so a shutdown never abandons a key between Cloudflare and its file. */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  /** Issues a confirmation token; a key directory that cannot hold it is the answer (nothing was asked or sent). */
+  async issueConsent(
+    tokens: ConsentTokens,
+    kind: ConsentKind,
+    request: ConsentRequest,
+    data: unknown,
+  ): Promise<{ token: string; expiresAt: Date } | { error: string }> {
+    try {
+      return await tokens.issue(kind, request, this.principal, data);
+    } catch (error) {
+      return this.consentFailed(error);
+    }
+  }
+
+  /** A confirmation that could not be recorded under the key directory: nothing was asked, nothing sent. */
+  consentFailed(error: unknown): { error: string } {
+    this.deps.logger.warn(`could not record a confirmation (${errorCode(error)})`);
+    return this.fail(
+      `The confirmation could not be recorded: ${this.describeStoreError(error)}. Nobody was asked and nothing ` +
+        'was sent. The operator must fix IPSEC_PSK_DIR.',
+    );
   }
 
   prefix(): string {

@@ -4,6 +4,7 @@ import type {
   PanelRefusal,
   TunnelPending,
 } from '../confirm/panel-confirmations.js';
+import { errorCode } from '../error-code.js';
 import type { FleetAnswer, FleetRotation, FleetTarget } from '../fleet/fleet-rotation.js';
 import { generateOnce } from '../one/generate-once.js';
 import type { Rotation } from '../one/rotation.js';
@@ -51,6 +52,7 @@ const REFUSED: Record<PanelRefusal, string> = {
   expired: 'This confirmation has expired.',
   claimed: 'This confirmation was already opened elsewhere (another panel, or an earlier load of this one).',
   answered: 'This confirmation was already answered.',
+  wrong_secret: 'This confirmation was not opened by the panel it was shown in, so it was discarded.',
   wrong_nonce: 'This confirmation was not opened by this panel, so it was discarded.',
   no_key: 'There is no key to show for this confirmation.',
   several_keys:
@@ -72,8 +74,8 @@ export class PanelFlow {
     );
   }
 
-  open(confirmationId: string): PanelAnswer<OpenedPanel> {
-    const claimed = this.deps.app.claim(confirmationId);
+  async open(confirmationId: string, secret: string): Promise<PanelAnswer<OpenedPanel>> {
+    const claimed = await this.deps.app.claim(confirmationId, secret, this.deps.steps.principal);
     if (typeof claimed === 'string') return this.refused(claimed);
     const { pending } = claimed;
     const output: OpenedPanel = { nonce: claimed.nonce, account_id: pending.accountId };
@@ -98,7 +100,7 @@ export class PanelFlow {
     nonce: string,
     decision: PanelDecision,
   ): Promise<RotationAnswer | FleetAnswer> {
-    const pending = this.deps.app.answer(confirmationId, nonce);
+    const pending = await this.deps.app.answer(confirmationId, nonce, this.deps.steps.principal);
     if (typeof pending === 'string') return this.refused(pending);
     if (pending.kind === 'fleet') return this.answerFleet(pending, decision);
     return this.answerTunnel(confirmationId, pending, decision);
@@ -121,7 +123,10 @@ export class PanelFlow {
     const rotated = await steps.withLock(target, async () => this.rotate(pending));
     if (!('answer' in rotated)) return rotated;
     if (!rotated.key) return rotated.answer;
-    this.deps.app.keep(confirmationId, rotated.key);
+    await this.deps.app.keep(confirmationId, rotated.key).catch((error: unknown) => {
+      // The key is stored; only the panel's Reveal is lost, and the result says where the file is.
+      this.deps.steps.deps.logger.warn(`could not keep the key for the panel's Reveal (${errorCode(error)})`);
+    });
     const { answer } = rotated;
     // The panel offers Reveal only when it will work; this result goes to the panel alone.
     return 'output' in answer
@@ -157,7 +162,7 @@ export class PanelFlow {
     });
   }
 
-  reveal(confirmationId: string, nonce: string): PanelAnswer<RevealedKey> {
+  async reveal(confirmationId: string, nonce: string): Promise<PanelAnswer<RevealedKey>> {
     const { steps } = this.deps;
     if (!this.deps.appReveal) {
       return steps.fail(
@@ -165,7 +170,7 @@ export class PanelFlow {
           'file on the server machine.',
       );
     }
-    const key = this.deps.app.reveal(confirmationId, nonce);
+    const key = await this.deps.app.reveal(confirmationId, nonce, this.deps.steps.principal);
     if (typeof key === 'string') return this.refused(key);
     const output: RevealedKey = { psk: key.psk.reveal(), psk_fingerprint: key.fingerprint };
     if (key.file) output.psk_file = key.file;

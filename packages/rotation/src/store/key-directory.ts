@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { errorCode } from '../error-code.js';
 
 /** The file-system calls the key directory makes; injectable so tests can make the disk fail. */
-export type FileSystem = Pick<typeof fsPromises, 'open' | 'mkdir' | 'lstat' | 'realpath' | 'rename' | 'rm'>;
+export type FileSystem = Pick<
+  typeof fsPromises,
+  'open' | 'mkdir' | 'lstat' | 'realpath' | 'rename' | 'rm' | 'link' | 'readdir'
+>;
 
 /** The real file system. */
 const nodeFileSystem: FileSystem = fsPromises;

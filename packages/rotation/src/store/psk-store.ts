@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Secret } from '@ipsec-psk/core';
+import { Secret } from '@ipsec-psk/core';
 import { errorCode } from '../error-code.js';
 import type { KeyDirectory } from './key-directory.js';
 
@@ -185,6 +185,12 @@ export class PskStore {
     await this.directory.fs.rename(file, marked);
     await this.directory.syncDirectory(dirname(file));
     return marked;
+  }
+
+  /** Reads a stored key back (the panel's Reveal), never through a symlink; undefined when the file is gone. */
+  async read(file: string): Promise<Secret | undefined> {
+    const text = await this.directory.readFile(file);
+    return text === undefined ? undefined : new Secret(text);
   }
 
   /** Reserves the space for the next key of a tunnel. Throws when the directory is untrusted, full or unwritable. */

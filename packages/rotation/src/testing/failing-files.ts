@@ -65,6 +65,8 @@ export function failingFiles(options: {
     realpath: fs.realpath,
     rename: fs.rename,
     rm: fs.rm,
+    link: fs.link,
+    readdir: fs.readdir,
     arm() {
       armed = true;
     },
