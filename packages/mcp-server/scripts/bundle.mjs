@@ -1,7 +1,7 @@
 // Builds what the package ships, so that what `npx` installs is honest: everything the code runs is inside it.
 // - dist/cli.js (the MCP server), the binary: every dependency bundled (no runtime dependencies to install). The
 //   sandbox's simulator, with its spec validation, is a separate chunk loaded only by --sandbox.
-// - dist/index.js, the library: bundled too, except @modelcontextprotocol/sdk, @ipsec-psk/core and
+// - dist/index.js, the library: bundled too, except @modelcontextprotocol/server, @ipsec-psk/core and
 //   @ipsec-psk/rotation, which a program embedding the server brings itself (optional peer dependencies).
 // Declarations come from tsc (tsconfig.build.json, declarations only); the panel from scripts/build-view.mjs.
 import { chmod } from 'node:fs/promises';
@@ -38,5 +38,5 @@ await build({
   ...common,
   entryPoints: ['src/index.ts'],
   outfile: 'dist/index.js',
-  external: ['@modelcontextprotocol/sdk', '@ipsec-psk/core', '@ipsec-psk/rotation'],
+  external: ['@modelcontextprotocol/server', '@ipsec-psk/core', '@ipsec-psk/rotation'],
 });

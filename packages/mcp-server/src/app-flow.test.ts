@@ -254,8 +254,11 @@ describe('#8 the panel resource', () => {
     expect(panel.mimeType).toBe('text/html;profile=mcp-app');
     expect(panel._meta?.ui?.csp).toBeUndefined();
     expect(panel.text).toMatch(/^<!doctype html>/i);
-    expect(panel.text).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['"]?https?:/i);
+    expect(panel.text).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import/i);
+    // CSS url() is lower case; the bundled SDK's JavaScript has `new URL("https://…")`, which loads nothing.
+    expect(panel.text).not.toMatch(/url\(\s*['"]?https?:/);
     expect(panel.text).toContain('Rotate now');
-    expect(panel.text.length).toBeLessThan(400_000);
+    // ext-apps 2.x brings the SDK v2 client into the View (about 420 KB in all); a host fetches it once.
+    expect(panel.text.length).toBeLessThan(450_000);
   });
 });

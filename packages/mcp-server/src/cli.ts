@@ -8,10 +8,8 @@ import {
   unfinishedConsequence,
   unfinishedRotations,
 } from '@ipsec-psk/rotation';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createServer } from './server.js';
+import { runStdio } from './run-stdio.js';
 import { loadServerConfig, type ServerConfig } from './server-config.js';
-import { carefulStop, stopOnSignalsAndFaults } from './shutdown.js';
 import { SERVER_VERSION } from './version.js';
 
 const USAGE = `ipsec-psk-mcp ${SERVER_VERSION}: MCP server (stdio) with the tool generate_ipsec_psk, which rotates the
@@ -65,20 +63,6 @@ HTTP mode (--http):
 function fail(message: string, exitCode = 1): never {
   process.stderr.write(`ipsec-psk-mcp: ${message}\n`);
   process.exit(exitCode);
-}
-
-// The client holds the other ends of stdout and stderr. When it dies, writing there fails with EPIPE, and an
-// unhandled stream error would kill this process with a key between Cloudflare and its file.
-function survive(stream: NodeJS.WriteStream, onBroken: () => void): void {
-  stream.on('error', onBroken);
-}
-
-// SDK messages about the connection can quote what the client sent (a parser quoting a line); only known,
-// harmless reasons are logged in words.
-function describeTransportError(error: Error): string {
-  const tooLarge = /exceeded maximum size of (\d+) bytes/.exec(error.message);
-  if (tooLarge) return `the client sent a message larger than ${tooLarge[1]} bytes`;
-  return `the connection reported ${error.name}`;
 }
 
 const OPTIONS = {
@@ -191,25 +175,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const { server, idle, inFlight } = createServer(serverOptions);
-
-  const { stop, stopping } = carefulStop(logger, inFlight, async () => {
-    // Closing first ends any question still waiting for the user (nothing is sent then); a rotation already sent
-    // does not need the client and must still reach its file, so wait for it before exiting.
-    await server.close().catch(() => {});
-    await idle();
-    await simulator?.close();
-  });
-  survive(process.stdout, () => void stop('the client closed its end of stdout'));
-  survive(process.stderr, () => {});
-  stopOnSignalsAndFaults(logger, stop);
-  process.stdin.on('end', () => void stop('the client closed stdin'));
-  process.stdin.on('error', () => void stop('stdin failed'));
-  server.server.onerror = (error) => logger.error(describeTransportError(error));
-  // The transport also closes on its own (a message over its size limit); then nothing would ever arrive again.
-  server.server.onclose = () => void stop('the connection to the client closed', stopping() ? 0 : 1);
-
-  await server.connect(new StdioServerTransport());
+  await runStdio({ server: serverOptions, logger, onStopped: async () => simulator?.close() });
   logger.info(
     sandbox
       ? `ready in SANDBOX mode (local simulator, nothing real changes); keys go to ${config.pskDir}`

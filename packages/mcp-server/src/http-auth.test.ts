@@ -5,7 +5,7 @@
  */
 import * as crypto from 'node:crypto';
 import { ConfigError } from '@ipsec-psk/rotation';
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { OAuthError, OAuthErrorCode } from '@modelcontextprotocol/server';
 import { describe, expect, it, vi } from 'vitest';
 import {
   bearerTokenVerifier,
@@ -162,7 +162,7 @@ describe('bearerTokenVerifier', () => {
     }
   });
 
-  it('refuses a wrong token with InvalidTokenError, never quoting the token', async () => {
+  it('refuses a wrong token as an invalid token, never quoting the token', async () => {
     for (const token of [
       `${SENTINEL_TOKEN}x`,
       SENTINEL_TOKEN.slice(0, -1),
@@ -172,7 +172,8 @@ describe('bearerTokenVerifier', () => {
       '',
     ]) {
       const error = await refusal(verifier, token);
-      expect(error).toBeInstanceOf(InvalidTokenError);
+      expect(error).toBeInstanceOf(OAuthError);
+      expect(error).toMatchObject({ code: OAuthErrorCode.InvalidToken });
       expect(error.message).toBe('Unknown bearer token');
       const text = everything(error);
       expect(text).not.toContain('SENTINEL');
@@ -181,8 +182,8 @@ describe('bearerTokenVerifier', () => {
   });
 
   it('lets nobody in with an empty list', async () => {
-    await expect(bearerTokenVerifier([]).verifyAccessToken(SENTINEL_TOKEN)).rejects.toBeInstanceOf(
-      InvalidTokenError,
-    );
+    await expect(bearerTokenVerifier([]).verifyAccessToken(SENTINEL_TOKEN)).rejects.toMatchObject({
+      code: OAuthErrorCode.InvalidToken,
+    });
   });
 });

@@ -2,14 +2,17 @@
 // middleware and metadata router, as the HTTP server uses them.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import {
   getOAuthProtectedResourceMetadataUrl,
   mcpAuthMetadataRouter,
-} from '@modelcontextprotocol/sdk/server/auth/router.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+  requireBearerAuth,
+} from '@modelcontextprotocol/express';
+import {
+  type AuthInfo,
+  OAuthError,
+  OAuthErrorCode,
+  type OAuthTokenVerifier,
+} from '@modelcontextprotocol/server';
 import express from 'express';
 import { type CryptoKey, exportSPKI, generateKeyPair, importJWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +81,8 @@ describe('OAuth resource server against a local issuer', () => {
 
   async function expectRefused(token: string, reason: string | RegExp): Promise<void> {
     const error = await refusal(verifier, token);
-    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error).toMatchObject({ code: OAuthErrorCode.InvalidToken });
+    expect(error).toBeInstanceOf(OAuthError);
     expect(error.message).toMatch(reason);
     const text = everything(error);
     expect(text).not.toContain(token);
@@ -193,7 +197,8 @@ describe('OAuth resource server against a local issuer', () => {
   it('refuses garbage, never quoting it', async () => {
     for (const token of ['SENTINEL-not-a-jwt', 'a.b.c', `${b64({ alg: 'ES256' })}.SENTINELpayload.sig`, '']) {
       const error = await refusal(verifier, token);
-      expect(error).toBeInstanceOf(InvalidTokenError);
+      expect(error).toMatchObject({ code: OAuthErrorCode.InvalidToken });
+      expect(error).toBeInstanceOf(OAuthError);
       expect(everything(error)).not.toContain('SENTINEL');
     }
     await expectRefused(`${'x'.repeat(20_000)}.a.b`, 'Malformed token');
@@ -212,7 +217,7 @@ describe('OAuth resource server against a local issuer', () => {
       jwksUri: new URL(`${idp.base}/gone`),
     });
     const error = await refusal(lost, await mint({ subject: SENTINEL_SUB }));
-    expect(error).toBeInstanceOf(ServerError);
+    expect(error).toMatchObject({ code: OAuthErrorCode.ServerError });
     expect(error.message).toBe('Authorization server keys unavailable');
     expect(everything(error)).not.toContain(SENTINEL_SUB);
   });

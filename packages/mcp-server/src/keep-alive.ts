@@ -1,5 +1,4 @@
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerContext } from '@modelcontextprotocol/server';
 
 /** How often a waiting client hears from us: well inside the SDK's 60 s default request timeout. */
 export const PROGRESS_INTERVAL_MS = 15_000;
@@ -9,17 +8,14 @@ export const PROGRESS_INTERVAL_MS = 15_000;
  * alive, so a client that resets its timeout on progress does not give up while the user reads the question.
  * Returns the function that stops it.
  */
-export function keepAlive(
-  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
-  intervalMs: number,
-): () => void {
-  const progressToken = extra._meta?.progressToken;
+export function keepAlive(ctx: ServerContext, intervalMs: number): () => void {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return () => {};
   let progress = 0;
   const timer = setInterval(() => {
     progress += 1;
-    extra
-      .sendNotification({
+    ctx.mcpReq
+      .notify({
         method: 'notifications/progress',
         params: {
           progressToken,
@@ -46,17 +42,14 @@ export interface ProgressReporter {
  * progress value to be larger than the last, so the wait counts as the first unit and each keep-alive moves
  * halfway to the next whole unit: the values only grow, and a whole unit is only ever reported when it is done.
  */
-export function progressReporter(
-  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
-  intervalMs: number,
-): ProgressReporter {
-  const progressToken = extra._meta?.progressToken;
+export function progressReporter(ctx: ServerContext, intervalMs: number): ProgressReporter {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return { report: () => {}, stop: () => {} };
   let value = 0;
   let total: number | undefined;
   const send = (message: string) =>
-    extra
-      .sendNotification({
+    ctx.mcpReq
+      .notify({
         method: 'notifications/progress',
         params: { progressToken, progress: value, ...(total === undefined ? {} : { total }), message },
       })

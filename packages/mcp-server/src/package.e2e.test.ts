@@ -14,7 +14,7 @@ describe('#9 the package as shipped', () => {
     expect(Object.keys(packageJson.peerDependencies).sort()).toEqual([
       '@ipsec-psk/core',
       '@ipsec-psk/rotation',
-      '@modelcontextprotocol/sdk',
+      '@modelcontextprotocol/server',
     ]);
     for (const peer of Object.values(packageJson.peerDependenciesMeta))
       expect(peer).toEqual({ optional: true });

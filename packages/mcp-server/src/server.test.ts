@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from '@ipsec-psk/cloudflare-sim';
 import { afterEach, describe, expect, it } from 'vitest';
+import { APP_TOOLS } from './app-tool-names.js';
 import {
   accept,
   type ElicitAnswer,
   type Harness,
+  panelSecretOf,
   startHarness,
   TOKEN,
   textOf,
@@ -24,10 +26,34 @@ const validations = () => h.sim.count({ operation: 'psk_generate', validateOnly:
 const tunnelPsk = (tunnel = DEMO_TUNNEL_ID) => h.sim.tunnel(DEMO_ACCOUNT_ID, tunnel)?.psk;
 
 describe('tools/list', () => {
-  it('three tools for the model (the rotations linked to the panel); the panel’s tools app-only', async () => {
+  it('three tools for the model (the rotations linked to the panel); no panel tools without MCP Apps', async () => {
     h = await startHarness();
     const { tools } = await h.client.listTools();
     expectToolContract(tools as ListedTool[]);
+  });
+
+  it('a client that declared MCP Apps also sees the panel’s tools, marked app-only', async () => {
+    h = await startHarness({ ui: true });
+    const { tools } = await h.client.listTools();
+    expectToolContract(tools as ListedTool[], { apps: true });
+  });
+
+  it('a client without MCP Apps that calls a panel tool anyway is refused, and nothing is opened', async () => {
+    h = await startHarness();
+    const asked = await startHarness({ ui: true, server: { pskDir: h.pskDir } });
+    try {
+      const result = await asked.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID });
+      const secret = panelSecretOf(result);
+      const id = (result.structuredContent as { confirmation_id: string }).confirmation_id;
+      const refused = await h.callTool(APP_TOOLS.open, { confirmation_id: id, panel_secret: secret });
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toMatch(/declared no MCP Apps support/);
+      // Untouched: the panel that was shown can still open it.
+      const opened = await asked.callTool(APP_TOOLS.open, { confirmation_id: id, panel_secret: secret });
+      expect(opened.isError).toBeFalsy();
+    } finally {
+      await asked.close();
+    }
   });
 });
 

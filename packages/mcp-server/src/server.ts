@@ -5,8 +5,10 @@ import {
   formatTime,
   unfinishedConsequence,
 } from '@ipsec-psk/rotation';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
+import { APP_TOOLS } from './app-tool-names.js';
 import { PROGRESS_INTERVAL_MS } from './keep-alive.js';
+import { listAppToolsOnlyToApps } from './tools/app-only.js';
 import { registerAppTools } from './tools/app-tools.js';
 import { registerGenerateIpsecPskTool } from './tools/generate-ipsec-psk.js';
 import { registerListIpsecTunnelsTool } from './tools/list-ipsec-tunnels.js';
@@ -20,6 +22,19 @@ export interface CreateServerOptions extends EngineOptions {
   unfinished?: readonly AuditRecord[];
   /** How often a client that asked for progress hears that a call is alive; default 15 s. */
   progressIntervalMs?: number;
+}
+
+/**
+ * Server instances for every connection (stdio), session (HTTP, MCP 2025-11-25) or request (HTTP, MCP 2026-07-28)
+ * of one process, on one rotation engine: one key directory, one set of confirmations, one count of calls in flight.
+ */
+export interface ServerFactory {
+  /** A server instance acting for `principal` (undefined on stdio and without authentication). */
+  create(principal?: string | undefined): McpServer;
+  /** Resolves when no call of any instance is running. */
+  idle(): Promise<void>;
+  /** How many calls of all instances are running. */
+  inFlight(): number;
 }
 
 /** The MCP server and a way to wait for rotations still running (so a key is stored even if the client left). */
@@ -53,23 +68,48 @@ function instructions(sandbox: boolean, unfinished: readonly AuditRecord[]): str
   return text;
 }
 
-/** Builds the MCP server; connect it to any transport (stdio in the binary, in-memory in tests). */
-export function createServer(options: CreateServerOptions): IpsecPskServer {
-  const server = new McpServer(
-    { name: 'ipsec-psk', title: 'IPsec tunnel PSK rotation', version: SERVER_VERSION },
-    { instructions: instructions(options.sandbox ?? false, options.unfinished ?? []) },
-  );
+/** Builds the factory of server instances; connect an instance to any transport, or serve the factory. */
+export function createServerFactory(options: CreateServerOptions): ServerFactory {
   const engine = createEngine(options);
   const progress = { progressIntervalMs: options.progressIntervalMs ?? PROGRESS_INTERVAL_MS };
-  registerGenerateIpsecPskTool(server, engine.rotation, progress);
-  registerRotateIpsecPsksTool(server, engine.fleet, progress);
-  registerListIpsecTunnelsTool(server, {
-    client: options.client,
-    defaultAccountId: options.defaultAccountId,
-    sandbox: options.sandbox ?? false,
-    now: options.now ?? (() => new Date()),
-  });
-  registerAppTools(server, engine.panel);
-  registerViewResource(server);
-  return { server, idle: engine.idle, inFlight: engine.inFlight };
+  const text = instructions(options.sandbox ?? false, options.unfinished ?? []);
+  return {
+    create(principal) {
+      const flows = engine.forPrincipal(principal);
+      const server = new McpServer(
+        { name: 'ipsec-psk', title: 'IPsec tunnel PSK rotation', version: SERVER_VERSION },
+        {
+          instructions: text,
+          // A form's answer (MCP 2026-07-28) comes back with the state we signed; anything else is refused before
+          // a tool sees it. Spending it, and checking what it confirms, is the rotation engine's job.
+          requestState: {
+            verify: async (state) => {
+              if (!(await flows.tokens.isSigned(state))) throw new Error('requestState not signed here');
+              return state;
+            },
+          },
+        },
+      );
+      registerGenerateIpsecPskTool(server, flows.rotation, progress);
+      registerRotateIpsecPsksTool(server, flows.fleet, progress);
+      registerListIpsecTunnelsTool(server, {
+        client: options.client,
+        defaultAccountId: options.defaultAccountId,
+        sandbox: options.sandbox ?? false,
+        now: options.now ?? (() => new Date()),
+      });
+      registerAppTools(server, flows.panel);
+      listAppToolsOnlyToApps(server, Object.values(APP_TOOLS));
+      registerViewResource(server);
+      return server;
+    },
+    idle: () => engine.idle(),
+    inFlight: () => engine.inFlight(),
+  };
+}
+
+/** Builds one MCP server instance; connect it to any transport (in-memory in tests, a program's own). */
+export function createServer(options: CreateServerOptions): IpsecPskServer {
+  const factory = createServerFactory(options);
+  return { server: factory.create(options.principal), idle: factory.idle, inFlight: factory.inFlight };
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { RESOURCE_MIME_TYPE, registerAppResource } from '@modelcontextprotocol/ext-apps/server';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 
 /** The confirmation panel, as MCP Apps hosts fetch it. */
 export const VIEW_URI = 'ui://ipsec-psk/rotation-panel.html';

@@ -1,13 +1,14 @@
 // The host page: plays what a web assistant does with a tool that has a View. The model's call goes to the host
 // process; the View is rendered in a sandbox proxy on another origin and bridged with AppBridge; the View's own
 // calls are checked against each tool's visibility before they are forwarded.
+
+import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
 import {
   AppBridge,
   getToolUiResourceUri,
   type McpUiHostContext,
   PostMessageTransport,
 } from '@modelcontextprotocol/ext-apps/app-bridge';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 declare global {
   interface Window {

@@ -58,6 +58,8 @@ export interface RotationEngine {
   fleet: FleetRotation;
   /** The confirmation panel's calls (open, answer, reveal). */
   panel: PanelFlow;
+  /** The confirmations every tool and process on the key directory shares (for a check before any work). */
+  tokens: ConsentTokens;
   /** Resolves when no rotation of this process is running (a shutdown waits, so a key in flight is stored). */
   idle(): Promise<void>;
   /** How many calls of this process are running. */
@@ -147,6 +149,7 @@ function engineFor(
     rotation,
     fleet,
     panel,
+    tokens: shared.tokens,
     idle: () => shared.inFlight.idle(),
     inFlight: () => shared.inFlight.size,
     forPrincipal: (other) => engineFor(shared, options, other),

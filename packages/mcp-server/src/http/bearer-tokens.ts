@@ -10,9 +10,15 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '@ipsec-psk/rotation';
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import {
+  type AuthInfo,
+  OAuthError,
+  OAuthErrorCode,
+  type OAuthTokenVerifier,
+} from '@modelcontextprotocol/server';
+
+/** A refusal the SDK's bearer middleware answers 401 with (`WWW-Authenticate: Bearer error="invalid_token"`). */
+const invalidToken = (reason: string) => new OAuthError(OAuthErrorCode.InvalidToken, reason);
 
 /** What a token may do. `psk:validate`: list tunnels and validate-only calls; `psk:rotate`: real rotations. */
 export const SCOPES = { validate: 'psk:validate', rotate: 'psk:rotate' } as const;
@@ -112,7 +118,7 @@ export function parseTokenList(text: string, setting: string): TokenEntry[] {
 
 /**
  * Verifies a presented bearer token against the list: hashes it and compares the hash with every entry, always all
- * of them, in constant time. No match is the SDK's {@link InvalidTokenError}, with a fixed message. A match gives the
+ * of them, in constant time. No match is an invalid-token refusal (`OAuthError`), with a fixed message. A match gives the
  * entry's name as client and principal, its scopes, and an expiry an hour ahead (the tokens themselves do not
  * expire: they last until taken off the list).
  */
@@ -133,7 +139,7 @@ export function bearerTokenVerifier(
         const equal = timingSafeEqual(presented, digest);
         match = equal && match === undefined ? entry : match;
       }
-      if (match === undefined) throw new InvalidTokenError('Unknown bearer token');
+      if (match === undefined) throw invalidToken('Unknown bearer token');
       return {
         token,
         clientId: match.name,

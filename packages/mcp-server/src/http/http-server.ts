@@ -2,18 +2,24 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { neutralizeText } from '@ipsec-psk/core';
 import type { Logger } from '@ipsec-psk/rotation';
-import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import {
   getOAuthProtectedResourceMetadataUrl,
+  hostHeaderValidation,
   mcpAuthMetadataRouter,
-} from '@modelcontextprotocol/sdk/server/auth/router.js';
-import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
-import type { OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+  requireBearerAuth,
+} from '@modelcontextprotocol/express';
+import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import {
+  type AuthInfo,
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+  type OAuthMetadata,
+  type OAuthTokenVerifier,
+} from '@modelcontextprotocol/server';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { IpsecPskServer } from '../server.js';
+import type { ServerFactory } from '../server.js';
 import { SCOPES } from './bearer-tokens.js';
 import { type HttpConfig, isLoopbackHost, urlHost } from './http-config.js';
 import { jsonRpcError, RPC } from './json-rpc.js';
@@ -27,8 +33,8 @@ export interface HttpServerOptions {
   verifier?: OAuthTokenVerifier | undefined;
   /** The authorization server's metadata, in OAuth mode (for the protected resource metadata document). */
   oauthMetadata?: OAuthMetadata | undefined;
-  /** A server instance acting for `principal` (one per session). */
-  createInstance(principal: string | undefined): IpsecPskServer;
+  /** Server instances: one per 2025-11-25 session, one per 2026-07-28 request, all on one rotation engine. */
+  factory: ServerFactory;
   logger: Logger;
 }
 
@@ -42,8 +48,8 @@ export interface HttpServerHandle {
 }
 
 /** The principal of an authenticated request, as safe text; undefined without authentication. */
-function principalOf(req: Request): string | undefined {
-  const value = (req.auth?.extra as { principal?: unknown } | undefined)?.principal;
+function principalOf(auth: AuthInfo | undefined): string | undefined {
+  const value = (auth?.extra as { principal?: unknown } | undefined)?.principal;
   return typeof value === 'string' ? neutralizeText(value, 200) : undefined;
 }
 
@@ -53,12 +59,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const path = config.publicUrl.pathname;
   const oauth = config.auth.mode === 'oauth';
   const resourceMetadataUrl = oauth ? getOAuthProtectedResourceMetadataUrl(config.publicUrl) : undefined;
+  const { factory } = options;
   const sessions = new Sessions({
     max: config.maxSessions,
     idleMs: config.sessionIdleMs,
-    create: options.createInstance,
+    create: (principal) => factory.create(principal),
     logger,
   });
+  // MCP 2026-07-28: stateless, a server instance per request. Its own 2025 serving is refused (`legacy: 'reject'`):
+  // that one is stateless too, so it could never put a confirmation form to a 2025-11-25 client; sessions do that.
+  const modern = createMcpHandler((context) => factory.create(principalOf(context.authInfo)), {
+    legacy: 'reject',
+    onerror: (error) => logger.warn(`a 2026-07-28 request failed (${error.name})`),
+  });
+  const serveModern = toNodeHandler(modern);
 
   const app = express();
   app.disable('x-powered-by');
@@ -88,7 +102,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     // Authenticated requests count per principal, whatever address they come from (behind a proxy, all share one).
-    keyGenerator: (req) => principalOf(req) ?? 'anonymous',
+    keyGenerator: (req) => principalOf(req.auth) ?? 'anonymous',
     validate: { keyGeneratorIpFallback: false },
     handler: (_req, res) =>
       jsonRpcError(res, 429, RPC.server, `Too many requests: at most ${config.rateLimitPerMinute} a minute.`),
@@ -96,39 +110,40 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const body = express.json({ limit: config.maxBodyBytes });
   const scope = scopeCheck(resourceMetadataUrl);
 
-  app.post(path, authenticate, limit, body, scope, async (req, res) => {
-    const principal = principalOf(req);
+  /** A 2025-11-25 session's request: its own session's, or an initialize that opens one. */
+  const serveLegacy: RequestHandler = async (req, res) => {
+    const principal = principalOf(req.auth);
     const id = req.header('mcp-session-id');
     if (id !== undefined) {
       const session = sessions.find(id, principal);
       if (!session) return jsonRpcError(res, 404, RPC.server, 'Session not found: initialize a new one.');
-      return session.transport.handleRequest(req, res, req.body);
+      return sessions.handle(session, req, res, req.body);
     }
+    if (req.method !== 'POST') return jsonRpcError(res, 400, RPC.server, 'Session not found.');
     if (!isInitializeRequest(req.body)) {
       return jsonRpcError(
         res,
         400,
         RPC.invalidRequest,
-        'No session: send initialize first, without Mcp-Session-Id.',
+        'No session: send initialize first (MCP 2025-11-25), or a request with the MCP 2026-07-28 envelope.',
       );
     }
-    const started = await sessions.start(principal);
-    if (!started) {
+    if (!(await sessions.start(principal, req, res, req.body))) {
       return jsonRpcError(res, 503, RPC.server, 'Too many open sessions; try again later.', {
         'Retry-After': '60',
       });
     }
-    await started.transport.handleRequest(req, res, req.body);
-    await started.initialized();
-  });
-  const existing: RequestHandler = async (req, res) => {
-    const id = req.header('mcp-session-id');
-    const session = id === undefined ? undefined : sessions.find(id, principalOf(req));
-    if (!session) return jsonRpcError(res, id === undefined ? 400 : 404, RPC.server, 'Session not found.');
-    await session.transport.handleRequest(req, res);
   };
-  app.get(path, authenticate, limit, existing);
-  app.delete(path, authenticate, limit, existing);
+  // One endpoint for both eras, told apart by the SDK's own classifier: a 2026-07-28 request carries the protocol
+  // version in its `_meta` envelope; 2025-11-25 traffic (initialize, session requests, GET and DELETE) does not.
+  const serve: RequestHandler = async (req, res, next) => {
+    const legacy = await isLegacyRequest(await toWebRequest(req, req.body), req.body);
+    if (legacy) return serveLegacy(req, res, next);
+    return serveModern(req, res, req.body);
+  };
+  app.post(path, authenticate, limit, body, scope, serve);
+  app.get(path, authenticate, limit, serve);
+  app.delete(path, authenticate, limit, serve);
   // express's default error page is HTML and may quote the request; clients read JSON-RPC.
   app.use((error: { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (error?.type === 'entity.too.large') {
@@ -154,7 +169,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     sessions,
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      await sessions.closeAll();
+      await Promise.all([sessions.closeAll(), modern.close()]);
       // Streams of closed sessions are ended; idle keep-alive connections would hold close() open.
       server.closeIdleConnections();
       await stopped;

@@ -12,12 +12,21 @@
  */
 
 import { ConfigError } from '@ipsec-psk/rotation';
-import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { type OAuthMetadata, OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { OAuthMetadataSchema } from '@modelcontextprotocol/core';
+import {
+  type AuthInfo,
+  OAuthError,
+  OAuthErrorCode,
+  type OAuthMetadata,
+  type OAuthTokenVerifier,
+} from '@modelcontextprotocol/server';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { isLoopbackHost } from './http-config.js';
+
+/** A refusal the SDK's bearer middleware answers 401 with (`WWW-Authenticate: Bearer error="invalid_token"`). */
+const invalidToken = (reason: string) => new OAuthError(OAuthErrorCode.InvalidToken, reason);
+/** A failure on our side (the issuer's keys unavailable): 500, not the client's fault. */
+const serverError = (reason: string) => new OAuthError(OAuthErrorCode.ServerError, reason);
 
 /** The setting that names the authorization server. */
 export const OAUTH_ISSUER_SETTING = 'IPSEC_PSK_OAUTH_ISSUER';
@@ -166,19 +175,18 @@ const CLAIM_REASONS: Record<string, string> = {
 };
 
 /** A fixed reason for a refusal: never the jose message, which may quote a claim. */
-function refusal(error: unknown): InvalidTokenError | ServerError {
-  if (error instanceof errors.JWTExpired) return new InvalidTokenError('Token expired');
+function refusal(error: unknown): OAuthError {
+  if (error instanceof errors.JWTExpired) return invalidToken('Token expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.reason === 'missing' && (error.claim === 'exp' || error.claim === 'sub')) {
-      return new InvalidTokenError(error.claim === 'exp' ? 'Token has no expiry' : 'Token has no subject');
+      return invalidToken(error.claim === 'exp' ? 'Token has no expiry' : 'Token has no subject');
     }
-    return new InvalidTokenError(CLAIM_REASONS[error.claim] ?? 'Invalid claims');
+    return invalidToken(CLAIM_REASONS[error.claim] ?? 'Invalid claims');
   }
-  if (error instanceof errors.JOSEAlgNotAllowed)
-    return new InvalidTokenError('Signing algorithm not allowed');
-  if (error instanceof errors.JWSSignatureVerificationFailed) return new InvalidTokenError('Bad signature');
-  if (error instanceof errors.JWKSNoMatchingKey) return new InvalidTokenError('Unknown signing key');
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return new InvalidTokenError('Ambiguous signing key');
+  if (error instanceof errors.JOSEAlgNotAllowed) return invalidToken('Signing algorithm not allowed');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return invalidToken('Bad signature');
+  if (error instanceof errors.JWKSNoMatchingKey) return invalidToken('Unknown signing key');
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return invalidToken('Ambiguous signing key');
   // The issuer's key set could not be had (unreachable, slow, not a key set): the token may well be good, so this
   // is the server's failure (500), not the client's; a 401 would send the client to sign in again for nothing.
   if (
@@ -187,9 +195,9 @@ function refusal(error: unknown): InvalidTokenError | ServerError {
     (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC') ||
     (error instanceof TypeError && !(error instanceof errors.JOSEError))
   ) {
-    return new ServerError('Authorization server keys unavailable');
+    return serverError('Authorization server keys unavailable');
   }
-  return new InvalidTokenError('Malformed token');
+  return invalidToken('Malformed token');
 }
 
 function scopesOf(payload: JWTPayload): string[] {
@@ -210,8 +218,8 @@ function audiences(audience: string): string[] {
  * Checks access tokens that are JWTs from one issuer: the signature against the issuer's JWKS (asymmetric algorithms
  * only), `iss`, `aud` (must contain this server's public URL), `exp` (required), `nbf`, and `sub` (required). Scopes
  * come from `scope` (space-separated) or `scp` (array); the principal is `sub`; the client is `client_id`, `azp` or
- * else `sub`. Every refusal is an {@link InvalidTokenError} with a short fixed reason; only the issuer's key set being
- * unavailable is a `ServerError`.
+ * else `sub`. Every refusal is an invalid-token `OAuthError` with a short fixed reason; only the issuer's key set being
+ * unavailable is a server error.
  */
 export function jwtVerifier(options: JwtVerifierOptions): OAuthTokenVerifier {
   if (!URL.canParse(options.audience) || !/^https?:$/.test(new URL(options.audience).protocol)) {
@@ -231,7 +239,7 @@ export function jwtVerifier(options: JwtVerifierOptions): OAuthTokenVerifier {
   };
   return {
     async verifyAccessToken(token: string): Promise<AuthInfo> {
-      if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('Malformed token');
+      if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('Malformed token');
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys, verifyOptions));
@@ -239,8 +247,8 @@ export function jwtVerifier(options: JwtVerifierOptions): OAuthTokenVerifier {
         throw refusal(error);
       }
       const { sub, exp } = payload;
-      if (typeof sub !== 'string' || sub === '') throw new InvalidTokenError('Token has no subject');
-      if (typeof exp !== 'number') throw new InvalidTokenError('Token has no expiry');
+      if (typeof sub !== 'string' || sub === '') throw invalidToken('Token has no subject');
+      if (typeof exp !== 'number') throw invalidToken('Token has no expiry');
       const client = [payload.client_id, payload.azp].find(
         (value): value is string => typeof value === 'string' && value !== '',
       );

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@ipsec-psk/rotation';
-import { type CreateServerOptions, createServer } from '../server.js';
+import { type CreateServerOptions, createServerFactory } from '../server.js';
 import { carefulStop, stopOnSignalsAndFaults } from '../shutdown.js';
 import { bearerTokenVerifier, parseTokenList } from './bearer-tokens.js';
 import { loadHttpConfig } from './http-config.js';
@@ -18,7 +18,8 @@ export interface RunHttpOptions {
 }
 
 /**
- * `ipsec-psk-mcp --http`: one process, one server instance per session, authentication from the environment.
+ * `ipsec-psk-mcp --http`: one process, one server instance per 2025-11-25 session or 2026-07-28 request, on one
+ * rotation engine; authentication from the environment.
  * Loaded only in HTTP mode, so the stdio server never loads express.
  */
 export async function runHttp(options: RunHttpOptions): Promise<void> {
@@ -45,22 +46,15 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
     logger.warn('authentication: none (loopback only); anyone on this machine can use the server');
   }
 
-  const handle = await startHttpServer({
-    config,
-    verifier,
-    oauthMetadata,
-    createInstance: (principal) => createServer({ ...options.server, principal }),
-    logger,
-  });
+  const factory = createServerFactory(options.server);
+  const handle = await startHttpServer({ config, verifier, oauthMetadata, factory, logger });
   logger.info(`listening on ${handle.url}`);
 
-  const { stop } = carefulStop(
-    logger,
-    () => handle.sessions.inFlight(),
-    async () => {
-      await handle.close();
-      await options.onStopped();
-    },
-  );
+  const { stop } = carefulStop(logger, factory.inFlight, async () => {
+    await handle.close();
+    // Questions are withdrawn with the connections; a call already sent still reaches its file.
+    await factory.idle();
+    await options.onStopped();
+  });
   stopOnSignalsAndFaults(logger, stop);
 }

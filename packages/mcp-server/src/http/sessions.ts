@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@ipsec-psk/rotation';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { IpsecPskServer } from '../server.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import type { McpServer } from '@modelcontextprotocol/server';
 
-/** One MCP session: its own server instance (confirmations, tokens), bound to the principal that opened it. */
+/** One MCP 2025-11-25 session: its own server instance, bound to the principal that opened it. */
 export interface Session {
   id: string;
   /** Who opened it; every later request must be the same principal. Undefined without authentication. */
   principal: string | undefined;
-  transport: StreamableHTTPServerTransport;
-  instance: IpsecPskServer;
+  transport: NodeStreamableHTTPServerTransport;
+  server: McpServer;
   lastSeen: number;
+  /** Requests of this session still being answered (a call waiting for its user or for Cloudflare). */
+  active: number;
 }
 
 /** What the registry needs. */
@@ -18,16 +21,15 @@ export interface SessionsOptions {
   max: number;
   idleMs: number;
   /** A server instance acting for `principal`. */
-  create(principal: string | undefined): IpsecPskServer;
+  create(principal: string | undefined): McpServer;
   logger: Logger;
   now?: () => number;
 }
 
 /**
- * The open sessions. Each has its own McpServer (the SDK serves one connection per server), so a confirmation issued
- * in one session cannot be redeemed in another, and each session belongs to one principal. The key directory, its
- * locks and the audit log are shared through the file system, as between stdio processes. Sessions are capped, and
- * closed once idle unless a call is still running.
+ * The open MCP 2025-11-25 sessions (MCP 2026-07-28 requests have none). Each has its own McpServer (the SDK serves
+ * one connection per server) and belongs to one principal; confirmations, the key directory, its locks and the audit
+ * log live on disk and are shared. Sessions are capped, and closed once idle unless a request is still running.
  */
 export class Sessions {
   private readonly open = new Map<string, Session>();
@@ -45,13 +47,6 @@ export class Sessions {
     return this.open.size;
   }
 
-  /** Calls running in every session. */
-  inFlight(): number {
-    let count = 0;
-    for (const session of this.open.values()) count += session.instance.inFlight();
-    return count;
-  }
-
   /** The session with this id, if it is open and belongs to `principal`; another principal's is not found. */
   find(id: string, principal: string | undefined): Session | undefined {
     const session = this.open.get(id);
@@ -61,34 +56,51 @@ export class Sessions {
   }
 
   /**
-   * A new session's transport, ready to handle its initialize request, and what to call once that request was
-   * handled (an initialize that failed leaves no server behind); undefined when the cap is reached.
+   * Hands a request to its session's transport. A POST (a call) counts as running until its response ends; the
+   * standalone GET stream a client keeps open for notifications is no call, and keeps no session alive.
+   */
+  async handle(session: Session, req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<void> {
+    if (req.method === 'POST') {
+      session.active += 1;
+      res.once('close', () => {
+        session.active -= 1;
+        session.lastSeen = this.now();
+      });
+    }
+    await session.transport.handleRequest(req, res, body);
+  }
+
+  /**
+   * Opens a session for an initialize request and answers it; refuses (returns false) when the cap is reached. An
+   * initialize that failed leaves no server behind.
    */
   async start(
     principal: string | undefined,
-  ): Promise<{ transport: StreamableHTTPServerTransport; initialized(): Promise<void> } | undefined> {
-    if (this.open.size + this.pending >= this.options.max) return undefined;
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+  ): Promise<boolean> {
+    if (this.open.size + this.pending >= this.options.max) return false;
     this.pending += 1;
-    const instance = this.options.create(principal);
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const server = this.options.create(principal);
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.open.set(id, { id, principal, transport, instance, lastSeen: this.now() });
+        this.open.set(id, { id, principal, transport, server, lastSeen: this.now(), active: 0 });
       },
       onsessionclosed: (id) => void this.close(id),
     });
     transport.onclose = () => {
       if (transport.sessionId) this.open.delete(transport.sessionId);
     };
-    await instance.server.connect(transport);
-    return {
-      transport,
-      initialized: async () => {
-        this.pending -= 1;
-        if (!transport.sessionId || !this.open.has(transport.sessionId))
-          await instance.server.close().catch(() => {});
-      },
-    };
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      this.pending -= 1;
+      if (!transport.sessionId || !this.open.has(transport.sessionId)) await server.close().catch(() => {});
+    }
+    return true;
   }
 
   /** Closes a session: a question still waiting for its user is withdrawn; a call already sent still finishes. */
@@ -96,15 +108,14 @@ export class Sessions {
     const session = this.open.get(id);
     if (!session) return;
     this.open.delete(id);
-    await session.instance.server.close().catch(() => {});
-    await session.instance.idle();
+    await session.server.close().catch(() => {});
   }
 
-  /** Closes sessions idle for longer than the limit, except those with a call running. */
+  /** Closes sessions idle for longer than the limit, except those with a request running. */
   async sweep(): Promise<void> {
     const cutoff = this.now() - this.options.idleMs;
     for (const session of [...this.open.values()]) {
-      if (session.lastSeen > cutoff || session.instance.inFlight() > 0) continue;
+      if (session.lastSeen > cutoff || session.active > 0) continue;
       this.options.logger.info(
         `closing session ${session.id.slice(0, 8)}… after ${this.options.idleMs / 60_000} min idle`,
       );
@@ -112,12 +123,11 @@ export class Sessions {
     }
   }
 
-  /** Closes every session and waits for every call already sent, so each key reaches its file. */
+  /** Closes every session (questions still waiting are withdrawn). */
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     const sessions = [...this.open.values()];
     this.open.clear();
-    await Promise.all(sessions.map((session) => session.instance.server.close().catch(() => {})));
-    await Promise.all(sessions.map((session) => session.instance.idle()));
+    await Promise.all(sessions.map((session) => session.server.close().catch(() => {})));
   }
 }

@@ -1,4 +1,4 @@
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { TOKEN_PREFIX } from '../http/bearer-tokens.js';
 
 /** The token-list setting the tests name. */

@@ -6,12 +6,11 @@ import { createPskClient } from '@ipsec-psk/core';
 import { silentLogger } from '@ipsec-psk/rotation';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import type { OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { OAuthMetadata, OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { type HttpConfig, loadHttpConfig } from '../http/http-config.js';
 import { type HttpServerHandle, startHttpServer } from '../http/http-server.js';
-import { createServer } from '../server.js';
+import { createServerFactory } from '../server.js';
 import { readAuditLines } from './harness.js';
 
 export const API_TOKEN = 'SENTINELhttpApiToken7y8z9a';
@@ -34,9 +33,11 @@ export async function startHttpHarness(options: {
   verifier?: OAuthTokenVerifier;
   oauthMetadata?: OAuthMetadata;
   tweak?: (config: HttpConfig) => HttpConfig;
+  /** Another harness's simulator and key directory, as a restarted server finds them (they stay the other's). */
+  after?: HttpHarness;
 }): Promise<HttpHarness> {
-  const sim = await startSimulator({ apiTokens: [API_TOKEN] });
-  const pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-http-'));
+  const sim = options.after?.sim ?? (await startSimulator({ apiTokens: [API_TOKEN] }));
+  const pskDir = options.after?.pskDir ?? (await mkdtemp(join(tmpdir(), 'ipsec-psk-http-')));
   const client = createPskClient({ apiToken: API_TOKEN, baseUrl: sim.url, retry: { baseDelayMs: 1 } });
   let config = loadHttpConfig(options.env ?? {}, { host: '127.0.0.1', port: 0 }, () => '');
   if (options.tweak) config = options.tweak(config);
@@ -44,8 +45,7 @@ export async function startHttpHarness(options: {
     config,
     verifier: options.verifier,
     oauthMetadata: options.oauthMetadata,
-    createInstance: (principal) =>
-      createServer({ client, pskDir, defaultAccountId: DEMO_ACCOUNT_ID, principal, logger: silentLogger }),
+    factory: createServerFactory({ client, pskDir, defaultAccountId: DEMO_ACCOUNT_ID, logger: silentLogger }),
     logger: silentLogger,
   });
   const clients: Client[] = [];
@@ -73,6 +73,7 @@ export async function startHttpHarness(options: {
     async close() {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await handle.close();
+      if (options.after) return;
       await sim.close();
       await rm(pskDir, { recursive: true, force: true });
     },

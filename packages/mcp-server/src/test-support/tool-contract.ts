@@ -16,10 +16,10 @@ export const APP_ONLY_TOOLS = ['ipsec_psk_panel_answer', 'ipsec_psk_panel_open',
 /**
  * The tool-list contract every client sees, wherever it is listed from (in memory, over stdio, through the MCP
  * Inspector): three tools for the model: generate_ipsec_psk, destructive, with its four inputs and the panel
- * linked; rotate_ipsec_psks, destructive, for several tunnels; list_ipsec_tunnels, read-only; the panel's tools
- * marked app-only.
+ * linked; rotate_ipsec_psks, destructive, for several tunnels; list_ipsec_tunnels, read-only. The panel's tools,
+ * marked app-only, are listed only to clients that declared MCP Apps (`apps`).
  */
-export function expectToolContract(tools: ListedTool[]): void {
+export function expectToolContract(tools: ListedTool[], { apps = false } = {}): void {
   const forModel = tools.filter(
     (tool) => !tool._meta?.ui?.visibility || tool._meta.ui.visibility.includes('model'),
   );
@@ -73,6 +73,6 @@ export function expectToolContract(tools: ListedTool[]): void {
   });
 
   const appOnly = tools.filter((listed) => !forModel.includes(listed));
-  expect(appOnly.map((listed) => listed.name).sort()).toEqual(APP_ONLY_TOOLS);
+  expect(appOnly.map((listed) => listed.name).sort()).toEqual(apps ? APP_ONLY_TOOLS : []);
   for (const listed of appOnly) expect(listed._meta?.ui?.visibility).toEqual(['app']);
 }

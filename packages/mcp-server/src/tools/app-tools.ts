@@ -1,9 +1,10 @@
 import type { PanelFlow } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { APP_TOOLS } from '../app-tool-names.js';
 import { VIEW_URI } from '../view-resource.js';
+import { refusedWithoutApps } from './app-only.js';
 import { toolResult } from './tool-result.js';
 
 const APP_ONLY = { ui: { resourceUri: VIEW_URI, visibility: ['app' as const] } };
@@ -30,8 +31,8 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
       description:
         'Used by the confirmation panel when it shows a question; hands the panel what lets it answer, and what ' +
         'the question is about: one tunnel (generate_ipsec_psk) or several (rotate_ipsec_psks).',
-      inputSchema: { confirmation_id: confirmationId, panel_secret: panelSecret },
-      outputSchema: {
+      inputSchema: z.object({ confirmation_id: confirmationId, panel_secret: panelSecret }),
+      outputSchema: z.object({
         nonce: z.string(),
         account_id: z.string(),
         ipsec_tunnel_id: z.string().optional().describe('The tunnel, for one tunnel’s rotation.'),
@@ -39,11 +40,12 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
           .array(z.string())
           .optional()
           .describe('The tunnels, in the order asked, for a bulk rotation (rotate_ipsec_psks).'),
-      },
+      }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       _meta: APP_ONLY,
     },
-    async ({ confirmation_id, panel_secret }) => toolResult(await flow.open(confirmation_id, panel_secret)),
+    async ({ confirmation_id, panel_secret }, ctx) =>
+      refusedWithoutApps(server, ctx) ?? toolResult(await flow.open(confirmation_id, panel_secret)),
   );
 
   registerAppTool(
@@ -53,12 +55,16 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
       title: 'Answer a rotation confirmation (panel only)',
       description:
         'The user clicked Rotate now (one tunnel) or Rotate N keys now (several), or Cancel, in the confirmation panel.',
-      inputSchema: { confirmation_id: confirmationId, nonce, decision: z.enum(['rotate', 'cancel']) },
+      inputSchema: z.object({
+        confirmation_id: confirmationId,
+        nonce,
+        decision: z.enum(['rotate', 'cancel']),
+      }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       _meta: APP_ONLY,
     },
-    async ({ confirmation_id, nonce, decision }) =>
-      toolResult(await flow.answer(confirmation_id, nonce, decision)),
+    async ({ confirmation_id, nonce, decision }, ctx) =>
+      refusedWithoutApps(server, ctx) ?? toolResult(await flow.answer(confirmation_id, nonce, decision)),
   );
 
   registerAppTool(
@@ -69,11 +75,16 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
       description:
         'The user clicked Reveal key; the key goes to the panel alone, never to the model. One tunnel’s rotation ' +
         'only: the keys of a bulk rotation stay in their files.',
-      inputSchema: { confirmation_id: confirmationId, nonce },
-      outputSchema: { psk: z.string(), psk_fingerprint: z.string(), psk_file: z.string().optional() },
+      inputSchema: z.object({ confirmation_id: confirmationId, nonce }),
+      outputSchema: z.object({
+        psk: z.string(),
+        psk_fingerprint: z.string(),
+        psk_file: z.string().optional(),
+      }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       _meta: APP_ONLY,
     },
-    async ({ confirmation_id, nonce }) => toolResult(await flow.reveal(confirmation_id, nonce)),
+    async ({ confirmation_id, nonce }, ctx) =>
+      refusedWithoutApps(server, ctx) ?? toolResult(await flow.reveal(confirmation_id, nonce)),
   );
 }

@@ -1,10 +1,10 @@
 import type { Rotation } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { keepAlive } from '../keep-alive.js';
 import { VIEW_URI } from '../view-resource.js';
-import { formConfirmer } from './form-confirmer.js';
+import { askInResult, type ConfirmField, confirmerFor, formReplyOf } from './confirmer.js';
 import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
 import { rotationOutputShape } from './rotation-output.js';
 import { toolResult } from './tool-result.js';
@@ -36,6 +36,11 @@ const DESCRIPTION = [
   'blindly: read the result, which says whether the key was replaced.',
 ].join(' ');
 
+const FORM_FIELD: ConfirmField = {
+  title: 'Rotate the key now',
+  description: 'The current key stops working immediately.',
+};
+
 /** Options of the tool beyond the rotation flow. */
 export interface ToolOptions {
   /** How often a waiting client is sent a progress notification, when it asked for progress. */
@@ -54,8 +59,8 @@ export function registerGenerateIpsecPskTool(
     {
       title: 'Rotate IPsec tunnel pre-shared key',
       description: DESCRIPTION,
-      inputSchema,
-      outputSchema: rotationOutputShape,
+      inputSchema: z.object(inputSchema),
+      outputSchema: z.object(rotationOutputShape),
       annotations: {
         title: 'Rotate IPsec tunnel pre-shared key',
         readOnlyHint: false,
@@ -66,14 +71,14 @@ export function registerGenerateIpsecPskTool(
       // Hosts with MCP Apps show the panel with every result; only the model calls this tool.
       _meta: { ui: { resourceUri: VIEW_URI, visibility: ['model'] } },
     },
-    async (args, extra) => {
-      const confirmer = formConfirmer(server, extra, {
-        title: 'Rotate the key now',
-        description: 'The current key stops working immediately.',
-      });
-      const stop = keepAlive(extra, options.progressIntervalMs);
+    async (args, ctx) => {
+      const stop = keepAlive(ctx, options.progressIntervalMs);
       try {
-        return toolResult(await rotation.run(args, confirmer));
+        const answer = await rotation.run(
+          { ...args, reply: formReplyOf(ctx) },
+          confirmerFor(server, ctx, FORM_FIELD),
+        );
+        return 'ask' in answer ? askInResult(answer.ask, FORM_FIELD) : toolResult(answer);
       } finally {
         stop();
       }

@@ -1,6 +1,6 @@
 import { IDENTIFIER_MAX_LENGTH, isPskError, type PskClient, quoteText } from '@ipsec-psk/core';
 import { type ListedTunnel, listTunnels, NAME_MAX_LENGTH, type TunnelListing } from '@ipsec-psk/rotation';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { accountIdInput } from './inputs.js';
 import { toolResult } from './tool-result.js';
@@ -168,8 +168,8 @@ export function registerListIpsecTunnelsTool(server: McpServer, deps: ListToolDe
     {
       title: 'List IPsec tunnels and key ages',
       description: DESCRIPTION,
-      inputSchema: listInputSchema,
-      outputSchema: listOutputShape,
+      inputSchema: z.object(listInputSchema),
+      outputSchema: z.object(listOutputShape),
       annotations: {
         title: 'List IPsec tunnels and key ages',
         readOnlyHint: true,
@@ -178,6 +178,6 @@ export function registerListIpsecTunnelsTool(server: McpServer, deps: ListToolDe
         openWorldHint: true,
       },
     },
-    async (args, extra) => toolResult(await answer(deps, args, extra.signal)),
+    async (args, ctx) => toolResult(await answer(deps, args, ctx.mcpReq.signal)),
   );
 }

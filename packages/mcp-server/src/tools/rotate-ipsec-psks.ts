@@ -1,11 +1,11 @@
 import { FLEET_MAX, type FleetRotation } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { progressReporter } from '../keep-alive.js';
 import { VIEW_URI } from '../view-resource.js';
+import { askInResult, type ConfirmField, confirmerFor, formReplyOf } from './confirmer.js';
 import { fleetOutputShape } from './fleet-output.js';
-import { formConfirmer } from './form-confirmer.js';
 import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
 import { toolResult } from './tool-result.js';
 
@@ -57,8 +57,8 @@ export function registerRotateIpsecPsksTool(
     {
       title: 'Rotate the pre-shared keys of several IPsec tunnels',
       description: DESCRIPTION,
-      inputSchema,
-      outputSchema: fleetOutputShape,
+      inputSchema: z.object(inputSchema),
+      outputSchema: z.object(fleetOutputShape),
       annotations: {
         title: 'Rotate the pre-shared keys of several IPsec tunnels',
         readOnlyHint: false,
@@ -70,15 +70,20 @@ export function registerRotateIpsecPsksTool(
       // the model calls this tool.
       _meta: { ui: { resourceUri: VIEW_URI, visibility: ['model'] } },
     },
-    async (args, extra) => {
+    async (args, ctx) => {
       const count = args.ipsec_tunnel_ids.length;
-      const confirmer = formConfirmer(server, extra, {
+      const field: ConfirmField = {
         title: `Rotate ${count === 1 ? 'the key' : `all ${count} keys`} now`,
         description: 'Each current key stops working immediately.',
-      });
-      const progress = progressReporter(extra, options.progressIntervalMs);
+      };
+      const progress = progressReporter(ctx, options.progressIntervalMs);
       try {
-        return toolResult(await fleet.run(args, confirmer, progress.report));
+        const answer = await fleet.run(
+          { ...args, reply: formReplyOf(ctx) },
+          confirmerFor(server, ctx, field),
+          progress.report,
+        );
+        return 'ask' in answer ? askInResult(answer.ask, field) : toolResult(answer);
       } finally {
         progress.stop();
       }

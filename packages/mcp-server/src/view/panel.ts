@@ -4,6 +4,7 @@
 // never leaves this panel. Everything from the server is written with textContent.
 
 import type { FleetOutput, RotationOutput } from '@ipsec-psk/rotation';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import {
   App,
   applyDocumentTheme,
@@ -11,7 +12,6 @@ import {
   applyHostStyleVariables,
   type McpUiHostContext,
 } from '@modelcontextprotocol/ext-apps';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { APP_TOOLS, PANEL_SECRET_META } from '../app-tool-names.js';
 import { $, lead, message, setText, show } from './dom.js';
 import { isFleet, renderFleetQuestion, renderFleetResults, renderFleetTunnels } from './fleet-view.js';
