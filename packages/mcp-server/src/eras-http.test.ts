@@ -162,3 +162,52 @@ describe('a confirmation token outlives its connection and the server', TIMEOUT,
     expect(await keyFiles(second)).toHaveLength(1);
   });
 });
+
+describe('the key reaches a remote human: a one-time page offered by URL-mode elicitation', TIMEOUT, () => {
+  async function form(url: string, token: string): Promise<Response> {
+    return fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin },
+      body: new URLSearchParams({ token }).toString(),
+    });
+  }
+
+  it.each(['modern', 'legacy'] as const)(
+    '%s client: the page shows the key once, to alice only; the model never sees the link or the key',
+    async (era) => {
+      const h = await serve();
+      const c = await connectHttp(h.url, { era, token: ALICE, answer: 'accept', urls: true });
+      clients.push(c);
+      const result = await c.call('generate_ipsec_psk', { ipsec_tunnel_id: DEMO_TUNNEL_ID });
+      expect(result.structuredContent).toMatchObject({ status: 'generated' });
+      expect(c.links).toHaveLength(1);
+      const [link = ''] = c.links;
+      const key = h.sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID)?.psk ?? '';
+      const seen = JSON.stringify([result.content, result.structuredContent]);
+      expect(seen).not.toContain(link);
+      expect(seen).not.toContain(key);
+      expect(seen).toMatch(/offered a one-time page/);
+
+      const asked = await fetch(link);
+      expect(asked.status).toBe(200);
+      expect(asked.headers.get('cache-control')).toBe('no-store');
+      expect(await asked.text()).not.toContain(key);
+      const bob = await form(link, BOB);
+      expect(bob.status).toBe(403);
+      expect(await bob.text()).not.toContain(key);
+      const alice = await form(link, ALICE);
+      expect(alice.status).toBe(200);
+      expect(await alice.text()).toContain(key);
+      const again = await form(link, ALICE);
+      expect(again.status).toBe(404);
+      expect(persisting(h)).toBe(1);
+    },
+  );
+
+  it('a client with the panel, or without URL elicitation, is not offered the page', async () => {
+    const h = await serve();
+    const c = await open(h, 'modern', ALICE, 'accept');
+    await c.call('generate_ipsec_psk', { ipsec_tunnel_id: DEMO_TUNNEL_ID });
+    expect(c.links).toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@ import { PROGRESS_INTERVAL_MS } from './keep-alive.js';
 import { listAppToolsOnlyToApps } from './tools/app-only.js';
 import { registerAppTools } from './tools/app-tools.js';
 import { registerGenerateIpsecPskTool } from './tools/generate-ipsec-psk.js';
+import type { KeyLinkOffer } from './tools/key-page.js';
 import { registerListIpsecTunnelsTool } from './tools/list-ipsec-tunnels.js';
 import { registerRotateIpsecPsksTool } from './tools/rotate-ipsec-psks.js';
 import { SERVER_VERSION } from './version.js';
@@ -22,6 +23,8 @@ export interface CreateServerOptions extends EngineOptions {
   unfinished?: readonly AuditRecord[];
   /** How often a client that asked for progress hears that a call is alive; default 15 s. */
   progressIntervalMs?: number;
+  /** Over HTTP with authentication: one-time pages that show a new key to its user (URL-mode elicitation). */
+  keyLinks?: KeyLinkOffer | undefined;
 }
 
 /**
@@ -80,6 +83,8 @@ export function createServerFactory(options: CreateServerOptions): ServerFactory
         { name: 'ipsec-psk', title: 'IPsec tunnel PSK rotation', version: SERVER_VERSION },
         {
           instructions: text,
+          // The tool list never changes while the server runs: no list_changed to listen for.
+          capabilities: { tools: { listChanged: false } },
           // A form's answer (MCP 2026-07-28) comes back with the state we signed; anything else is refused before
           // a tool sees it. Spending it, and checking what it confirms, is the rotation engine's job.
           requestState: {
@@ -90,7 +95,11 @@ export function createServerFactory(options: CreateServerOptions): ServerFactory
           },
         },
       );
-      registerGenerateIpsecPskTool(server, flows.rotation, progress);
+      registerGenerateIpsecPskTool(server, flows.rotation, {
+        ...progress,
+        keyPage:
+          options.keyLinks && principal !== undefined ? { links: options.keyLinks, principal } : undefined,
+      });
       registerRotateIpsecPsksTool(server, flows.fleet, progress);
       registerListIpsecTunnelsTool(server, {
         client: options.client,

@@ -23,6 +23,7 @@ import type { ServerFactory } from '../server.js';
 import { SCOPES } from './bearer-tokens.js';
 import { type HttpConfig, isLoopbackHost, urlHost } from './http-config.js';
 import { jsonRpcError, RPC } from './json-rpc.js';
+import type { KeyLinks } from './key-links.js';
 import { requiredScope } from './scopes.js';
 import { Sessions } from './sessions.js';
 
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   oauthMetadata?: OAuthMetadata | undefined;
   /** Server instances: one per 2025-11-25 session, one per 2026-07-28 request, all on one rotation engine. */
   factory: ServerFactory;
+  /** The one-time pages that show a new key to its user, when there is authentication to bind them to. */
+  keyLinks?: KeyLinks | undefined;
   logger: Logger;
 }
 
@@ -48,7 +51,7 @@ export interface HttpServerHandle {
 }
 
 /** The principal of an authenticated request, as safe text; undefined without authentication. */
-function principalOf(auth: AuthInfo | undefined): string | undefined {
+export function principalOf(auth: AuthInfo | undefined): string | undefined {
   const value = (auth?.extra as { principal?: unknown } | undefined)?.principal;
   return typeof value === 'string' ? neutralizeText(value, 200) : undefined;
 }
@@ -83,6 +86,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // DNS rebinding: a page on another site that resolves its name to this server sends its own name as Host.
   app.use(hostHeaderValidation(config.allowedHosts));
   app.use(originCheck(config));
+  // Opened in the user's browser, which has no bearer token: each page checks the user's own token itself.
+  options.keyLinks?.mount(app);
   if (oauth && options.oauthMetadata) {
     app.use(
       mcpAuthMetadataRouter({
@@ -164,8 +169,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     listening.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${urlHost(config.host)}:${port}${path}`;
+  options.keyLinks?.listening(new URL(url));
   return {
-    url: `http://${urlHost(config.host)}:${port}${path}`,
+    url,
     sessions,
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

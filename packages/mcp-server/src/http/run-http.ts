@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
-import type { Logger } from '@ipsec-psk/rotation';
+import { dirname } from 'node:path';
+import { Secret } from '@ipsec-psk/core';
+import { KeyDirectory, type Logger } from '@ipsec-psk/rotation';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { type CreateServerOptions, createServerFactory } from '../server.js';
 import { carefulStop, stopOnSignalsAndFaults } from '../shutdown.js';
 import { bearerTokenVerifier, parseTokenList } from './bearer-tokens.js';
 import { loadHttpConfig } from './http-config.js';
-import { startHttpServer } from './http-server.js';
+import { principalOf, startHttpServer } from './http-server.js';
+import { KeyLinks } from './key-links.js';
 import { discoverAuthorizationServer, jwtVerifier } from './oauth.js';
 
 /** What the binary hands the HTTP mode. */
@@ -46,8 +50,9 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
     logger.warn('authentication: none (loopback only); anyone on this machine can use the server');
   }
 
-  const factory = createServerFactory(options.server);
-  const handle = await startHttpServer({ config, verifier, oauthMetadata, factory, logger });
+  const keyLinks = verifier ? keyLinksFor(config.publicUrl, verifier) : undefined;
+  const factory = createServerFactory({ ...options.server, keyLinks });
+  const handle = await startHttpServer({ config, verifier, oauthMetadata, factory, keyLinks, logger });
   logger.info(`listening on ${handle.url}`);
 
   const { stop } = carefulStop(logger, factory.inFlight, async () => {
@@ -57,4 +62,20 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
     await options.onStopped();
   });
   stopOnSignalsAndFaults(logger, stop);
+}
+
+/** One-time key pages, each opened only with the access token of the principal it was made for. */
+export function keyLinksFor(publicUrl: URL, verifier: OAuthTokenVerifier): KeyLinks {
+  return new KeyLinks({
+    publicUrl,
+    principalOf: (token) =>
+      verifier.verifyAccessToken(token).then(
+        (auth) => principalOf(auth),
+        () => undefined,
+      ),
+    readKey: async (file) => {
+      const text = await new KeyDirectory(dirname(file)).readFile(file);
+      return text === undefined ? undefined : new Secret(text);
+    },
+  });
 }

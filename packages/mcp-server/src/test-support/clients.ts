@@ -22,19 +22,23 @@ export interface ClientOptions {
   answer?: 'accept' | 'decline' | undefined;
   /** Declare the MCP Apps extension, as hosts that render the panel do. */
   ui?: boolean | undefined;
+  /** Declare URL-mode elicitation too, and accept every URL offered (recorded in `links`). */
+  urls?: boolean | undefined;
 }
 
 /** A connected client, the questions it was asked, and its calls. */
 export interface TestClient {
   client: Client;
   questions: string[];
+  /** The URLs offered to the user (URL-mode elicitation). */
+  links: string[];
   call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
 
-function newClient(options: ClientOptions): { client: Client; questions: string[] } {
+function newClient(options: ClientOptions): { client: Client; questions: string[]; links: string[] } {
   const capabilities: ClientCapabilities = {
-    ...(options.answer ? { elicitation: { form: {} } } : {}),
+    ...(options.answer ? { elicitation: options.urls ? { form: {}, url: {} } : { form: {} } } : {}),
     ...(options.ui
       ? { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } }
       : {}),
@@ -50,24 +54,31 @@ function newClient(options: ClientOptions): { client: Client; questions: string[
     { capabilities, ...(versionNegotiation ? { versionNegotiation } : {}) },
   );
   const questions: string[] = [];
+  const links: string[] = [];
   const { answer } = options;
   if (answer) {
     // One handler answers both a pushed question (2025-11-25) and one carried in an input_required result
     // (2026-07-28, which the client fulfils and retries by itself).
     client.setRequestHandler('elicitation/create', async (request) => {
-      questions.push((request.params as { message: string }).message);
+      const params = request.params as { message: string; mode?: string; url?: string };
+      if (params.mode === 'url') {
+        links.push(params.url ?? '');
+        return { action: 'accept' as const };
+      }
+      questions.push(params.message);
       return answer === 'accept'
         ? { action: 'accept' as const, content: { confirm: true } }
         : { action: 'decline' as const };
     });
   }
-  return { client, questions };
+  return { client, questions, links };
 }
 
-function wrap(client: Client, questions: string[]): TestClient {
+function wrap(client: Client, questions: string[], links: string[]): TestClient {
   return {
     client,
     questions,
+    links,
     call: async (name, args) =>
       (await client.callTool({ name, arguments: args }, { timeout: 30_000 })) as CallToolResult,
     close: () => client.close().catch(() => {}),
@@ -78,7 +89,7 @@ function wrap(client: Client, questions: string[]): TestClient {
 export async function connectStdio(
   options: ClientOptions & { env: Record<string, string>; args?: string[] },
 ): Promise<TestClient & { stderr: Captured }> {
-  const { client, questions } = newClient(options);
+  const { client, questions, links } = newClient(options);
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, ...(options.args ?? [])],
@@ -88,7 +99,7 @@ export async function connectStdio(
   const stderr = new Captured(transport.stderr);
   await client.connect(transport);
   await stderr.waitFor(/ready/);
-  return { ...wrap(client, questions), stderr };
+  return { ...wrap(client, questions, links), stderr };
 }
 
 /** An HTTP endpoint, with a bearer token when given. */
@@ -96,10 +107,10 @@ export async function connectHttp(
   url: string,
   options: ClientOptions & { token?: string | undefined },
 ): Promise<TestClient> {
-  const { client, questions } = newClient(options);
+  const { client, questions, links } = newClient(options);
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: options.token ? { headers: { Authorization: `Bearer ${options.token}` } } : {},
   });
   await client.connect(transport);
-  return wrap(client, questions);
+  return wrap(client, questions, links);
 }

@@ -10,6 +10,7 @@ import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sd
 import type { OAuthMetadata, OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { type HttpConfig, loadHttpConfig } from '../http/http-config.js';
 import { type HttpServerHandle, startHttpServer } from '../http/http-server.js';
+import { keyLinksFor } from '../http/run-http.js';
 import { createServerFactory } from '../server.js';
 import { readAuditLines } from './harness.js';
 
@@ -41,11 +42,19 @@ export async function startHttpHarness(options: {
   const client = createPskClient({ apiToken: API_TOKEN, baseUrl: sim.url, retry: { baseDelayMs: 1 } });
   let config = loadHttpConfig(options.env ?? {}, { host: '127.0.0.1', port: 0 }, () => '');
   if (options.tweak) config = options.tweak(config);
+  const keyLinks = options.verifier ? keyLinksFor(config.publicUrl, options.verifier) : undefined;
   const handle = await startHttpServer({
     config,
     verifier: options.verifier,
     oauthMetadata: options.oauthMetadata,
-    factory: createServerFactory({ client, pskDir, defaultAccountId: DEMO_ACCOUNT_ID, logger: silentLogger }),
+    factory: createServerFactory({
+      client,
+      pskDir,
+      defaultAccountId: DEMO_ACCOUNT_ID,
+      logger: silentLogger,
+      keyLinks,
+    }),
+    keyLinks,
     logger: silentLogger,
   });
   const clients: Client[] = [];

@@ -6,6 +6,7 @@ import { keepAlive } from '../keep-alive.js';
 import { VIEW_URI } from '../view-resource.js';
 import { askInResult, type ConfirmField, confirmerFor, formReplyOf } from './confirmer.js';
 import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
+import { type KeyPageDeps, offerKeyPage } from './key-page.js';
 import { rotationOutputShape } from './rotation-output.js';
 import { toolResult } from './tool-result.js';
 
@@ -45,6 +46,8 @@ const FORM_FIELD: ConfirmField = {
 export interface ToolOptions {
   /** How often a waiting client is sent a progress notification, when it asked for progress. */
   progressIntervalMs: number;
+  /** Over HTTP with authentication: a one-time page that shows a new key to its user. */
+  keyPage?: KeyPageDeps | undefined;
 }
 
 /** Registers generate_ipsec_psk on `server`. */
@@ -74,11 +77,13 @@ export function registerGenerateIpsecPskTool(
     async (args, ctx) => {
       const stop = keepAlive(ctx, options.progressIntervalMs);
       try {
-        const answer = await rotation.run(
-          { ...args, reply: formReplyOf(ctx) },
-          confirmerFor(server, ctx, FORM_FIELD),
-        );
-        return 'ask' in answer ? askInResult(answer.ask, FORM_FIELD) : toolResult(answer);
+        const reply = formReplyOf(ctx);
+        const answer = await rotation.run({ ...args, reply }, confirmerFor(server, ctx, FORM_FIELD));
+        if ('ask' in answer) return askInResult(answer.ask, FORM_FIELD);
+        // A held answer coming back has had its page offered already.
+        if ('error' in answer || (reply && (await rotation.holds(reply.requestState))))
+          return toolResult(answer);
+        return (await offerKeyPage(server, ctx, rotation, answer, options.keyPage)) ?? toolResult(answer);
       } finally {
         stop();
       }

@@ -3,10 +3,11 @@ import { CONSENT_ID, type ConsentDirectory, type ConsentRecord, newConsentId } f
 
 /**
  * Who carries a token back. `token`: the model, in the two-step flow (the user's agreement is relayed by the model).
- * `form`: the client, as MCP 2026-07-28's `requestState` beside the user's answer to the form. A token of one kind
- * never confirms as the other: a `requestState` must not become a model-held confirmation.
+ * `form`: the client, as MCP 2026-07-28's `requestState` beside the user's answer to the form. `reveal`: the client,
+ * as the `requestState` of a finished rotation's last round (the user was offered the key's one-time page). A token
+ * of one kind never counts as another: a `requestState` must not become a model-held confirmation.
  */
-export type ConsentKind = 'token' | 'form';
+export type ConsentKind = 'token' | 'form' | 'reveal';
 
 /** What a confirmation confirms: exactly this action on exactly these tunnels of this account. */
 export interface ConsentRequest {
@@ -114,8 +115,14 @@ export class ConsentTokens {
 
   /** Whether `token` is one this key directory signed (nothing is spent): for a check before any work. */
   async isSigned(token: string): Promise<boolean> {
+    return (await this.kindOf(token)) !== undefined;
+  }
+
+  /** The kind of a token this key directory signed (nothing is spent); undefined for anything else. */
+  async kindOf(token: string): Promise<ConsentKind | undefined> {
     const parsed = parse(token);
-    return parsed !== undefined && (await this.consent.verify(parsed.body, parsed.mac));
+    if (!parsed || !(await this.consent.verify(parsed.body, parsed.mac))) return undefined;
+    return parsed.payload.k;
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   tokenInstructions,
 } from '../text/rotation-text.js';
 import type {
+  Answered,
   ConfirmAnswer,
   Confirmer,
   FormReply,
@@ -87,6 +88,7 @@ export class Rotation {
       return this.steps.validatedAnswer(target, validation.messages);
     }
     const { confirmation_token: token, reply } = input;
+    if (reply && (await this.holds(reply.requestState))) return this.resumeAnswer(target, reply.requestState);
     return this.steps.withLock(target, () => {
       if (reply) return this.rotateWithReply(target, reply);
       if (token !== undefined) return this.rotateWithToken(target, token);
@@ -146,6 +148,34 @@ export class Rotation {
       };
     }
     return (await generateOnce(this.steps, target, facts, via)).answer;
+  }
+
+  /**
+   * Holds a finished rotation's answer while the front end asks the user one more thing (MCP 2026-07-28: the key's
+   * one-time page, offered in an `input_required` round); the state it returns brings the answer back, once.
+   */
+  async holdAnswer(answer: Answered<RotationOutput>): Promise<string | { error: string }> {
+    const target = { accountId: answer.output.account_id, tunnelId: answer.output.ipsec_tunnel_id };
+    const issued = await this.steps.issueConsent(this.deps.tokens, 'reveal', consentFor(target), answer);
+    return 'error' in issued ? issued : issued.token;
+  }
+
+  /** Whether `requestState` brings back an answer `holdAnswer` held (rather than the user's answer to a form). */
+  async holds(requestState: string): Promise<boolean> {
+    return (await this.deps.tokens.kindOf(requestState)) === 'reveal';
+  }
+
+  private async resumeAnswer(target: Target, requestState: string): Promise<RotationAnswer> {
+    const held = await this.deps.tokens.redeem<Answered<RotationOutput>>(
+      requestState,
+      'reveal',
+      consentFor(target),
+      this.steps.principal,
+    );
+    if (typeof held === 'string' || !held.data) {
+      return this.steps.fail('This answer was already delivered, or has expired; nothing was sent again.');
+    }
+    return held.data;
   }
 
   /** The form travels in the result (MCP 2026-07-28): the client asks the user and calls again with the answer. */
