@@ -46,7 +46,7 @@ const HEADERS = {
   'X-Frame-Options': 'DENY',
 };
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const htmlText = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(res: Response, status: number, title: string, body: string): void {
   res
@@ -55,9 +55,9 @@ function page(res: Response, status: number, title: string, body: string): void 
     .type('html')
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-        `<title>${escape(title)}</title><style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;` +
+        `<title>${htmlText(title)}</title><style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;` +
         `padding:0 1rem}code{font-size:1.2rem;word-break:break-all;background:#eee;padding:.3rem}</style></head>` +
-        `<body><h1>${escape(title)}</h1>${body}</body></html>`,
+        `<body><h1>${htmlText(title)}</h1>${body}</body></html>`,
     );
 }
 
@@ -113,13 +113,16 @@ export class KeyLinks implements KeyLinkOffer {
 
   private ask(req: Request, res: Response): void {
     const link = this.live(req.params.id);
-    if (!link) return page(res, 404, 'Link not valid', GONE);
+    if (!link) {
+      page(res, 404, 'Link not valid', GONE);
+      return;
+    }
     page(
       res,
       200,
       'The new pre-shared key',
-      `<p>The key of IPsec tunnel <b>${escape(link.tunnelId)}</b> in account ${escape(link.accountId)} ` +
-        `(fingerprint ${escape(link.fingerprint)}) is shown once, to the person it was made for.</p>` +
+      `<p>The key of IPsec tunnel <b>${htmlText(link.tunnelId)}</b> in account ${htmlText(link.accountId)} ` +
+        `(fingerprint ${htmlText(link.fingerprint)}) is shown once, to the person it was made for.</p>` +
         '<form method="post"><p><label>Your access token for this server (the one your assistant uses):<br>' +
         '<input type="password" name="token" autocomplete="off" required size="50"></label></p>' +
         '<p><button type="submit">Show the key once</button></p></form>',
@@ -145,14 +148,14 @@ export class KeyLinks implements KeyLinkOffer {
     }
     this.links.delete(id);
     const psk = await this.options.readKey(link.file).catch(() => undefined);
-    if (!psk) return page(res, 410, 'Key file not found', `<p>${escape(link.file)} could not be read.</p>`);
+    if (!psk) return page(res, 410, 'Key file not found', `<p>${htmlText(link.file)} could not be read.</p>`);
     page(
       res,
       200,
       'The new pre-shared key',
-      `<p>Tunnel <b>${escape(link.tunnelId)}</b>, fingerprint ${escape(link.fingerprint)}:</p>` +
-        `<p><code>${escape(psk.reveal())}</code></p><p>Configure it on the customer device. This page will not ` +
-        `show it again; the key stays in ${escape(link.file)} on the server.</p>`,
+      `<p>Tunnel <b>${htmlText(link.tunnelId)}</b>, fingerprint ${htmlText(link.fingerprint)}:</p>` +
+        `<p><code>${htmlText(psk.reveal())}</code></p><p>Configure it on the customer device. This page will not ` +
+        `show it again; the key stays in ${htmlText(link.file)} on the server.</p>`,
     );
   }
 
