@@ -27,13 +27,28 @@ describe('generated operation types', () => {
     expectTypeOf<ErrorBody['result']>().toEqualTypeOf<null>();
   });
 
-  it('has the four paths', () => {
+  it('has the four tunnel paths and our addition, the GraphQL Analytics API', () => {
     expectTypeOf<keyof paths>().toEqualTypeOf<
       | '/accounts/{account_id}/magic/ipsec_tunnels'
       | '/accounts/{account_id}/magic/ipsec_tunnels/psk'
       | '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}/psk_generate'
       | '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}'
+      | '/graphql'
     >();
+  });
+
+  it('types the health query: a request with variables, and groups with a state and names', () => {
+    type Query = operations['analytics-graphql-query'];
+    type Request = Query['requestBody']['content']['application/json'];
+    expectTypeOf<Request['query']>().toEqualTypeOf<string>();
+    expectTypeOf<{ accountTag: string }>().toMatchTypeOf<NonNullable<Request['variables']>>();
+    type Answer = Query['responses'][200]['content']['application/json'];
+    type Group = NonNullable<
+      Answer['data']
+    >['viewer']['accounts'][number]['magicTransitTunnelHealthChecksAdaptiveGroups'][number];
+    expectTypeOf<Group['avg']['tunnelState']>().toEqualTypeOf<number>();
+    expectTypeOf<Group['dimensions']>().toEqualTypeOf<{ tunnelName: string; edgeColoName: string }>();
+    expectTypeOf<NonNullable<Answer['errors']>[number]['message']>().toEqualTypeOf<string>();
   });
 
   it('declares validate_only on Set PSKs, and the keys it takes', () => {
