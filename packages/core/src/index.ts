@@ -32,6 +32,7 @@ export type {
   IpsecTunnelDetails,
   ListIpsecTunnelsInput,
 } from './ops/tunnels.js';
+export type { BgpState, TunnelFacts } from './ops/tunnel-facts.js';
 export { generatePsk } from './psk.js';
 export type { RetryOptions, Sleep } from './retry.js';
 export { Secret } from './secret.js';
