@@ -2,7 +2,10 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type { PskClient } from './client.js';
 import type { PskErrorCode } from './errors.js';
 import type { operations, paths } from './generated/openapi.js';
+import type { classifyHealth } from './health.js';
 import type { PskGenerated, PskValidated } from './ops/generate-psk.js';
+import type { TunnelHealth, TunnelHealthSample } from './ops/tunnel-health.js';
+import type { IpsecTunnelDetails } from './ops/tunnels.js';
 import type { Secret } from './secret.js';
 
 type GenerateOperation = operations['magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels'];
@@ -81,7 +84,20 @@ describe('client result types', () => {
     expectTypeOf(client.generateIpsecPsk({ ipsecTunnelId: 't' })).resolves.toEqualTypeOf<PskGenerated>();
   });
 
+  it('tunnel health resolves to samples per name; tunnel details carry the delivery facts', () => {
+    expectTypeOf<ReturnType<PskClient['getTunnelHealth']>>().toEqualTypeOf<Promise<TunnelHealth>>();
+    expectTypeOf<TunnelHealth['tunnels'][number]['samples'][number]>().toEqualTypeOf<TunnelHealthSample>();
+    expectTypeOf<IpsecTunnelDetails['customerEndpoint']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<IpsecTunnelDetails['healthCheckEnabled']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<IpsecTunnelDetails['bgpState']>().toEqualTypeOf<
+      'BGP_DOWN' | 'BGP_UP' | 'BGP_ESTABLISHING' | undefined
+    >();
+    expectTypeOf<ReturnType<typeof classifyHealth>['state']>().toEqualTypeOf<'up' | 'down' | 'unknown'>();
+  });
+
   it('error codes are a closed union', () => {
+    expectTypeOf<'analytics_forbidden'>().toMatchTypeOf<PskErrorCode>();
+    expectTypeOf<'graphql_error'>().toMatchTypeOf<PskErrorCode>();
     expectTypeOf<'timeout'>().toMatchTypeOf<PskErrorCode>();
     expectTypeOf<'teapot'>().not.toMatchTypeOf<PskErrorCode>();
   });
