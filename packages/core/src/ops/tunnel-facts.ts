@@ -24,26 +24,29 @@ const BGP_STATE = 'state' satisfies keyof components['schemas']['magic_bgp_statu
 export type BgpState = components['schemas']['magic_bgp_status_with_state']['state'];
 const BGP_STATES: readonly string[] = ['BGP_UP', 'BGP_DOWN', 'BGP_ESTABLISHING'] satisfies BgpState[];
 
-/** The delivery facts of a tunnel; each is undefined unless Cloudflare sent a value of the documented shape. */
+/**
+ * The delivery facts of a tunnel; each is undefined unless Cloudflare sent a value of the documented shape. Core
+ * always sets every one (optional only so that hand-made details, in tests, need not list them).
+ */
 export interface TunnelFacts {
   /** The customer side's IP address (IPv4 or IPv6), the device's local address. */
-  customerEndpoint: string | undefined;
+  customerEndpoint?: string | undefined;
   /** Cloudflare's side's IP address: the device's remote gateway and, by default, Cloudflare's IKE ID. */
-  cloudflareEndpoint: string | undefined;
+  cloudflareEndpoint?: string | undefined;
   /** The tunnel's IPv4 interface prefix in CIDR form (Cloudflare's side; the /31's other host is the device's). */
-  interfaceAddress: string | undefined;
+  interfaceAddress?: string | undefined;
   /** The tunnel's IPv6 interface prefix in CIDR form. */
-  interfaceAddress6: string | undefined;
+  interfaceAddress6?: string | undefined;
   /** The custom IKE ID of type FQDN (`<label>.<account>.custom.ipsec.cloudflare.com`), if one is set. */
-  customRemoteIdentity: string | undefined;
+  customRemoteIdentity?: string | undefined;
   /** Whether Cloudflare runs health checks on the tunnel; without them there is no health to wait for. */
-  healthCheckEnabled: boolean | undefined;
+  healthCheckEnabled?: boolean | undefined;
   /** Whether replay protection is on in the Cloudflare-to-customer direction. */
-  replayProtection: boolean | undefined;
+  replayProtection?: boolean | undefined;
   /** Whether ESP may use the null cipher. */
-  allowNullCipher: boolean | undefined;
+  allowNullCipher?: boolean | undefined;
   /** The BGP session's state, for a tunnel that uses BGP (an undocumented signal of the tunnel being up). */
-  bgpState: BgpState | undefined;
+  bgpState?: BgpState | undefined;
 }
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
