@@ -3,20 +3,31 @@
 import diff from 'microdiff';
 import { pointerParts } from './extract.mjs';
 
+// The tunnel fields the client reads, in the single read and in the list (getIpsecTunnel's delivery facts among
+// them).
+const TUNNEL_FIELDS = [
+  'id',
+  'name',
+  'description',
+  'psk_metadata.last_generated_on',
+  'customer_endpoint',
+  'cloudflare_endpoint',
+  'interface_address',
+  'interface_address6',
+  'custom_remote_identities.fqdn_id',
+  'health_check.enabled',
+  'replay_protection',
+  'allow_null_cipher',
+  'bgp_status.state',
+];
 // The response fields the client reads and the request fields it sends: removing one, or changing its type, breaks
 // us. (Keep in step with packages/core/src/ops/.)
 const CLIENT_USES = [
   'response result.psk',
   'response result.ipsec_tunnel_id',
   'response result.psk_metadata.last_generated_on',
-  'response result.ipsec_tunnel.id',
-  'response result.ipsec_tunnel.name',
-  'response result.ipsec_tunnel.description',
-  'response result.ipsec_tunnel.psk_metadata.last_generated_on',
-  'response result.ipsec_tunnels[].id',
-  'response result.ipsec_tunnels[].name',
-  'response result.ipsec_tunnels[].description',
-  'response result.ipsec_tunnels[].psk_metadata.last_generated_on',
+  ...TUNNEL_FIELDS.map((field) => `response result.ipsec_tunnel.${field}`),
+  ...TUNNEL_FIELDS.map((field) => `response result.ipsec_tunnels[].${field}`),
   'response result.successfully_applied_psks{}.psk',
   'response result.successfully_applied_psks{}.ipsec_id',
   'response result.successfully_applied_psks{}.psk_metadata.last_generated_on',

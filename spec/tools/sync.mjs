@@ -2,12 +2,14 @@
 // when they changed, writes the extract, applies the overlay, regenerates everything downstream and says what
 // changed (breaking changes for our client marked) and which overlay actions no longer match. When nothing
 // changed for our operations, it writes nothing. Exit code: 0, or 3 when a reviewer must act (a breaking change,
-// an overlay action that matches nothing, an operation that is gone). `--check` writes nothing and exits 3 when a
-// sync would write (a scheduled job's "is Cloudflare's document ahead of ours?").
+// an overlay action that matches nothing, an operation that is gone, Cloudflare describing what we add ourselves).
+// `--check` writes nothing and exits 3 when a sync would write (a scheduled job's "is Cloudflare's document ahead of
+// ours?"). Our additions (tools/additions.mjs) are not Cloudflare's, so they are never extracted or compared.
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
+import { ADDITIONS, upstreamDescribes } from './additions.mjs';
 import { compareExtracts } from './changes.mjs';
 import { readDocument } from './document.mjs';
 import { extract, OPERATIONS } from './extract.mjs';
@@ -24,6 +26,7 @@ const run = promisify(execFile);
 export async function sync({ documentPath, specDir = SPEC_DIR, regenerate = false, check = false }) {
   const { document, name, sha256 } = await readDocument(documentPath);
   const fresh = extract(document);
+  const described = upstreamDescribes(document);
   const current = JSON.parse(await readFile(join(specDir, EXTRACT), 'utf8'));
   const source = JSON.parse(await readFile(join(specDir, SOURCE), 'utf8'));
   const actions = await checkOverlay(join(specDir, OVERLAY), fresh.extract);
@@ -57,7 +60,11 @@ export async function sync({ documentPath, specDir = SPEC_DIR, regenerate = fals
 
   const breaking = changes.filter((entry) => entry.breaking);
   const review =
-    breaking.length > 0 || unmatched.length > 0 || fresh.missing.length > 0 || overlayFailure !== undefined;
+    breaking.length > 0 ||
+    unmatched.length > 0 ||
+    fresh.missing.length > 0 ||
+    described.length > 0 ||
+    overlayFailure !== undefined;
   const lines = [`Cloudflare document ${name} (SHA-256 ${sha256})`];
   lines.push(
     `Operations we use: ${OPERATIONS.length - fresh.missing.length} of ${OPERATIONS.length} found` +
@@ -81,6 +88,15 @@ export async function sync({ documentPath, specDir = SPEC_DIR, regenerate = fals
   );
   for (const action of unmatched)
     lines.push(`  action ${action.index + 1}: ${action.description} (${action.target})`);
+  const ours = Object.entries(ADDITIONS).map(
+    ([id, { path, method }]) => `${id} (${method.toUpperCase()} ${path})`,
+  );
+  lines.push(`Our additions, not Cloudflare's and not compared: ${ours.join(', ')}.`);
+  if (described.length > 0) {
+    lines.push(
+      `Cloudflare's document now describes what we add ourselves: ${described.join(', ')}; review whether to extract theirs (tools/extract.mjs) and drop our addition from ${OVERLAY}.`,
+    );
+  }
   if (overlayFailure) {
     lines.push(
       `Applying the overlay FAILED, so ${OUTPUT} was not written; fix ${OVERLAY}, then run pnpm generate:`,
@@ -99,6 +115,7 @@ export async function sync({ documentPath, specDir = SPEC_DIR, regenerate = fals
     changes,
     unmatched,
     missing: fresh.missing,
+    described,
     written,
     overlayFailed: overlayFailure !== undefined,
     review,

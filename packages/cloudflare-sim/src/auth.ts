@@ -44,9 +44,8 @@ const refused: AuthResult = {
 
 /** Check credentials the way Cloudflare does: a bearer token first, else email + key. No message echoes a value. */
 export function authenticate(headers: IncomingHttpHeaders, config: AuthConfig): AuthResult {
-  const authorization = single(headers.authorization);
-  if (authorization !== undefined) {
-    const token = /^Bearer +(\S+)\s*$/i.exec(authorization)?.[1];
+  if (single(headers.authorization) !== undefined) {
+    const token = bearerToken(headers);
     if (!token) return malformed;
     const known = config.acceptAnyCredentials || config.apiTokens.includes(token);
     return known ? { ok: true, principal: fingerprint('token', token) } : refused;
@@ -57,6 +56,12 @@ export function authenticate(headers: IncomingHttpHeaders, config: AuthConfig): 
   const known =
     config.acceptAnyCredentials || config.apiKeys.some((pair) => pair.email === email && pair.key === key);
   return known ? { ok: true, principal: fingerprint('key', `${email}\n${key}`) } : refused;
+}
+
+/** The bearer token a request carries, if any (for per-token permissions; never logged). */
+export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = single(headers.authorization);
+  return authorization === undefined ? undefined : /^Bearer +(\S+)\s*$/i.exec(authorization)?.[1];
 }
 
 function single(value: string | string[] | undefined): string | undefined {

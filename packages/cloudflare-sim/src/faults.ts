@@ -25,9 +25,10 @@ export function matchesFilter(filter: SimRequestFilter | undefined, request: Req
   return true;
 }
 
-/** Whether a fault acts on a request: its filter matches and, for `unapply`, the request is a `set_psks`. */
+/** Whether a fault acts on a request: its filter matches and it is one the fault is for (`unapply`, `graphql-error`). */
 export function faultApplies(fault: SimFault, request: RequestKey): boolean {
   if (fault.type === 'unapply' && request.operation !== 'set_psks') return false;
+  if (fault.type === 'graphql-error' && request.operation !== 'graphql') return false;
   return matchesFilter(fault.match, request);
 }
 
@@ -43,6 +44,7 @@ export function persistsFirst(fault: SimFault): boolean {
     case 'omit-psk':
     case 'invalid-json':
     case 'unapply':
+    case 'graphql-error':
       return true;
   }
 }
@@ -81,6 +83,7 @@ const FAULT_TYPES = new Set<string>([
   'omit-psk',
   'invalid-json',
   'unapply',
+  'graphql-error',
 ]);
 
 // Faults also arrive from untyped callers (the sandbox, tests written in JavaScript), so check what TypeScript would.
@@ -104,6 +107,15 @@ function assertValid(fault: SimFault): void {
     }
   }
   if (fault.type === 'unapply') assertValidUnapply(fault);
+  if (fault.type === 'graphql-error') {
+    if (fault.message !== undefined && (typeof fault.message !== 'string' || fault.message === '')) {
+      throw new RangeError('graphql-error fault message must be a non-empty string');
+    }
+    const operation = fault.match?.operation;
+    if (operation !== undefined && operation !== 'graphql') {
+      throw new RangeError('graphql-error fault only applies to graphql');
+    }
+  }
 }
 
 function assertValidUnapply(fault: SimFault & { type: 'unapply' }): void {

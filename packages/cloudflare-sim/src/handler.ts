@@ -1,47 +1,27 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { SimAction, SimExchange, SimHttpRequest } from './actions.js';
+import { notifyPskChanged, type PskChange } from './attachment.js';
 import { authenticate } from './auth.js';
 import { demoAccounts } from './demo.js';
-import { type CloudflareMessage, ErrorCode, errorEnvelope, errorForStatus } from './envelope.js';
-import { DEFAULT_UNAPPLY_REASON, FaultQueue, matchesFilter, persistsFirst } from './faults.js';
+import { type CloudflareMessage, ErrorCode, errorEnvelope } from './envelope.js';
+import { DEFAULT_UNAPPLY_REASON, FaultQueue, matchesFilter } from './faults.js';
+import { checkHealthOptions } from './graphql/answer.js';
+import { routeHealthQuery } from './graphql/route.js';
 import { addressesTunnel, isPersisting } from './operations.js';
+import { type Answers, perform } from './perform.js';
 import { CLOUDFLARE_RATE_LIMIT, RateLimiter } from './rate-limit.js';
 import { matchRoute } from './routes.js';
 import { type PskEntry, pskEntries, repeatedTunnel, type Unapply } from './set-psks.js';
 import { specValidator } from './spec-validator.js';
 import { isoSeconds, SimState, type TunnelRecord } from './state.js';
-import type { RecordedRequest, SimFault, SimOperation, SimRequestFilter, SimulatorOptions } from './types.js';
-import { type Work, workFor } from './work.js';
-
-/** A request as the transport received it. */
-export interface SimHttpRequest {
-  /** HTTP method. */
-  method: string;
-  /** Request target: path and query, as on the request line. */
-  url: string;
-  /** Request headers (lower-case names). */
-  headers: IncomingHttpHeaders;
-  /** Request body as UTF-8 text; empty when none. */
-  body: string;
-}
-
-/** What the transport must do with a request. */
-export type SimAction =
-  /** Send this answer. */
-  | { kind: 'respond'; status: number; headers: Record<string, string>; body: string }
-  /** Destroy the connection without answering. */
-  | { kind: 'reset' }
-  /** Send the status and headers with the full Content-Length, part of the body, then destroy the connection. */
-  | { kind: 'truncate'; status: number; headers: Record<string, string>; body: string }
-  /** Wait, then (if the client is still there) do what `next()` says; `next` may persist. */
-  | { kind: 'delay'; ms: number; next: () => SimAction };
-
-/** A handled request: its record (the transport sets `status`) and what to do. */
-export interface SimExchange {
-  /** The recorded request; the transport sets `status` once it answers. */
-  record: RecordedRequest;
-  /** What to send. */
-  action: SimAction;
-}
+import type {
+  RecordedRequest,
+  SimFault,
+  SimOperation,
+  SimRequestFilter,
+  SimTunnelHealth,
+  SimulatorOptions,
+} from './types.js';
+import { type TunnelOperation, workFor } from './work.js';
 
 /** The simulator without a socket: routing, auth, limits, validation, state and faults. */
 export class SimHandler {
@@ -57,11 +37,15 @@ export class SimHandler {
   readonly #now: () => Date;
   readonly #limiter: RateLimiter;
   readonly #spec = specValidator();
+  readonly #health: ReturnType<typeof checkHealthOptions>;
+  readonly #withoutAnalytics: ReadonlySet<string>;
 
   constructor(options: SimulatorOptions = {}) {
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
     this.#limiter = new RateLimiter(options.rateLimit ?? CLOUDFLARE_RATE_LIMIT, this.#now);
+    this.#health = checkHealthOptions(options.health);
+    this.#withoutAnalytics = new Set(options.apiTokensWithoutAnalytics ?? []);
     const accounts = options.accounts ?? demoAccounts();
     for (const account of accounts) {
       // An id the spec would refuse could never be reached, so refuse it here instead of failing later.
@@ -86,6 +70,11 @@ export class SimHandler {
   /** Queue a fault; see `SimFault`. */
   inject(fault: SimFault): void {
     this.faults.add(fault);
+  }
+
+  /** Set a tunnel's health in the simulator's own model; see `Simulator.setTunnelState`. */
+  setTunnelState(accountId: string, tunnelId: string, state: SimTunnelHealth | undefined): void {
+    this.state.setTunnelState(accountId, tunnelId, state);
   }
 
   /** Record a request and decide its answer; state changes (rotations, fault use) happen here, I/O does not. */
@@ -170,6 +159,19 @@ export class SimHandler {
 
     const refusal = this.#validate(record, operation, params, query, invalidId);
     if (refusal) return refusal;
+    const changed: PskChange[] = [];
+    const answers = this.#answers(changed);
+    if (operation === 'graphql') {
+      return routeHealthQuery(record, {
+        state: this.state,
+        now: this.#now,
+        health: this.#health,
+        attachment: this.#options.attachment,
+        withoutAnalytics: this.#withoutAnalytics,
+        faults: this.faults,
+        answers,
+      });
+    }
     const target = this.#target(record, operation, params);
     if ('kind' in target) return target;
     const fault = this.faults.take(record);
@@ -179,14 +181,40 @@ export class SimHandler {
       now: this.#now,
       ...target,
       unapply: unapplyOf(fault),
+      changed,
     });
-    return this.#perform(record, work, fault);
+    return perform(record, work, fault, answers);
+  }
+
+  /** How this request's answers are made; `changed` collects the keys its work stores. */
+  #answers(changed: PskChange[]): Answers {
+    return {
+      json: (record, status, body, headers) => this.#json(record, status, body, headers),
+      error: (record, status, errors, headers) => this.#error(record, status, errors, headers),
+      now: this.#now,
+      settle: (record, action) => {
+        const changes = changed.splice(0);
+        const attachment = this.#options.attachment;
+        if (changes.length === 0 || !attachment?.pskChanged) return action;
+        return {
+          kind: 'await',
+          next: async () => {
+            const failures = await notifyPskChanged(attachment, record.accountId ?? '', changes);
+            if (failures.length === 0) return action;
+            // The keys are stored whatever the attachment did; a test must see that it failed, so the client
+            // gets a 500 (the outcome rules then call the change unknown, which is the truth at the device).
+            const message = `Internal server error: the simulator's attachment did not take the new key (pskChanged): ${failures.join('; ')}`;
+            return this.#error(record, 500, [{ code: ErrorCode.internal, message }]);
+          },
+        };
+      },
+    };
   }
 
   /** What a valid request acts on, or the refusal when it names something that is not there. */
   #target(
     record: RecordedRequest,
-    operation: SimOperation,
+    operation: TunnelOperation,
     params: Record<string, string>,
   ): SimAction | { accountId: string; tunnel: TunnelRecord | undefined; entries: PskEntry[] } {
     const entries = operation === 'set_psks' ? pskEntries(record.body) : [];
@@ -251,60 +279,6 @@ export class SimHandler {
           };
     if (problem.pointer !== undefined) error.source = { pointer: problem.pointer };
     return this.#error(record, 400, [error]);
-  }
-
-  #perform(record: RecordedRequest, work: Work, fault: SimFault | undefined): SimAction {
-    if (!fault) return this.#json(record, 200, work.run(true));
-    const persist = persistsFirst(fault);
-    switch (fault.type) {
-      case 'delay': {
-        if (persist) {
-          const body = work.run(true);
-          return { kind: 'delay', ms: fault.ms, next: () => this.#json(record, 200, body) };
-        }
-        return { kind: 'delay', ms: fault.ms, next: () => this.#json(record, 200, work.run(true)) };
-      }
-      case 'status': {
-        work.run(persist);
-        const headers: Record<string, string> = {};
-        if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-        const error = errorForStatus(fault.status);
-        return this.#error(
-          record,
-          fault.status,
-          [fault.message === undefined ? error : { ...error, message: fault.message }],
-          headers,
-        );
-      }
-      case 'reset':
-        work.run(persist);
-        return { kind: 'reset' };
-      case 'truncate':
-        return {
-          kind: 'truncate',
-          status: 200,
-          headers: jsonHeaders(),
-          body: JSON.stringify(work.run(persist)),
-        };
-      case 'omit-psk':
-        return {
-          kind: 'respond',
-          status: 200,
-          headers: jsonHeaders(),
-          body: JSON.stringify(work.withoutPsk(work.run(true))),
-        };
-      case 'invalid-json':
-        work.run(true);
-        return {
-          kind: 'respond',
-          status: 200,
-          headers: jsonHeaders(),
-          body: '{"success":true,"errors":[],"messages":[],"result":',
-        };
-      case 'unapply':
-        // The work already leaves the fault's tunnels out; the answer itself is a valid one.
-        return this.#json(record, 200, work.run(true));
-    }
   }
 
   #error(

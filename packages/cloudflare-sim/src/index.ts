@@ -1,6 +1,7 @@
+export type { SimAction, SimExchange, SimHttpRequest } from './actions.js';
 export { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from './demo.js';
 export type { CloudflareMessage, ErrorEnvelope } from './envelope.js';
-export { type SimAction, type SimExchange, SimHandler, type SimHttpRequest } from './handler.js';
+export { SimHandler } from './handler.js';
 export { type ManyTunnelsOptions, manyTunnels } from './many-tunnels.js';
 export { BASE_PATH } from './routes.js';
 export { type Sandbox, startSandbox } from './sandbox.js';
@@ -9,10 +10,14 @@ export { type SpecValidator, specValidator } from './spec-validator.js';
 export type {
   RecordedRequest,
   SimAccountInit,
+  SimAttachment,
   SimFault,
   SimFaultBase,
+  SimHealthCheckInit,
+  SimHealthOptions,
   SimOperation,
   SimRequestFilter,
+  SimTunnelHealth,
   SimTunnelInit,
   SimTunnelState,
   Simulator,

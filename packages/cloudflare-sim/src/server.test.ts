@@ -97,6 +97,7 @@ describe('psk_generate', () => {
       psk: first.result.psk,
       lastGeneratedOn: '2026-11-27T00:20:00Z',
       rotations: 1,
+      tunnelState: 1,
     });
 
     clock.advance(65_000);
@@ -192,8 +193,19 @@ describe('get_tunnel', () => {
       id: DEMO_TUNNEL_ID,
       name: 'demo_tunnel_01',
       description: 'Simulated tunnel (sandbox)',
-      cloudflare_endpoint: '203.0.113.1',
-      interface_address: '10.212.0.0/31',
+      cloudflare_endpoint: '162.159.66.164',
+      customer_endpoint: '203.0.113.10',
+      interface_address: '10.213.0.0/31',
+      custom_remote_identities: { fqdn_id: `demo01.${DEMO_ACCOUNT_ID}.custom.ipsec.cloudflare.com` },
+      health_check: {
+        enabled: true,
+        type: 'reply',
+        direction: 'unidirectional',
+        rate: 'mid',
+        target: '203.0.113.10',
+      },
+      replay_protection: false,
+      allow_null_cipher: false,
       created_on: '2026-11-27T00:20:00Z',
       modified_on: '2026-11-27T00:20:00Z',
       psk_metadata: {},

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SimAction } from './actions.js';
 import { ErrorCode, errorEnvelope } from './envelope.js';
-import { type SimAction, SimHandler } from './handler.js';
+import { SimHandler } from './handler.js';
 import { BASE_PATH } from './routes.js';
 import type { RecordedRequest, Simulator, SimulatorOptions } from './types.js';
 
@@ -52,6 +53,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tunnel: (accountId, tunnelId) => handler.state.snapshot(accountId, tunnelId),
     inject: (fault) => handler.inject(fault),
     clearFaults: () => handler.faults.clear(),
+    setTunnelState: (accountId, tunnelId, state) => handler.setTunnelState(accountId, tunnelId, state),
     close() {
       // Idempotent, so a test's afterEach may close a simulator the test already closed.
       closed ??= new Promise<void>((resolve, reject) => {
@@ -100,6 +102,11 @@ async function execute(
   res: ServerResponse,
   closing: AbortSignal,
 ) {
+  // The simulator's own work runs whether or not the client is still there: a stored key must reach the attachment.
+  if (action.kind === 'await') {
+    await execute(await action.next(), record, res, closing);
+    return;
+  }
   if (clientGone(res)) return;
   switch (action.kind) {
     case 'respond':

@@ -66,6 +66,7 @@ describe('set_psks', () => {
       psk: KEY_1,
       lastGeneratedOn: '2026-11-27T00:20:05Z',
       rotations: 1,
+      tunnelState: 1,
     });
     expect(state(DEMO_TUNNEL_ID_2)).toMatchObject({ psk: KEY_2, rotations: 1 });
     const tunnel = (await envelope(await getTunnel(sim))).result.ipsec_tunnel;

@@ -1,4 +1,4 @@
-import type { SimState } from './state.js';
+import type { SimState, TunnelRecord } from './state.js';
 import { pskMetadata } from './views.js';
 
 /** One entry of a `set_psks` body's `psks`. */
@@ -46,22 +46,26 @@ export function repeatedTunnel(entries: readonly PskEntry[]): string | undefined
   return undefined;
 }
 
-/** Decide each entry and, when `store`, store the applied keys. Returns the result and whether anything was stored. */
+/** Decide each entry and, when `store`, store the applied keys. Returns the result and the tunnels it stored keys of. */
 export function applyPsks(
   state: SimState,
   accountId: string,
   entries: readonly PskEntry[],
   options: { store: boolean; now: Date; unapply: Unapply | undefined },
-): { result: SetPsksResult; stored: boolean } {
+): { result: SetPsksResult; stored: TunnelRecord[] } {
   const applied: [string, Record<string, unknown>][] = [];
   const unapplied: [string, string][] = [];
+  const stored: TunnelRecord[] = [];
   for (const { id, psk } of entries) {
     const tunnel = state.find(accountId, id);
     // A missing tunnel is reported as such even when a fault names it: that is the more basic truth.
     if (!tunnel) unapplied.push([id, TUNNEL_NOT_FOUND]);
     else if (options.unapply?.tunnels.has(id)) unapplied.push([id, options.unapply.reason]);
     else {
-      if (options.store) state.setPsk(tunnel, psk, options.now);
+      if (options.store) {
+        state.setPsk(tunnel, psk, options.now);
+        stored.push(tunnel);
+      }
       applied.push([
         id,
         { ipsec_tunnel_id: id, ipsec_id: `${accountId}_${id}`, psk, psk_metadata: pskMetadata(tunnel) },
@@ -74,6 +78,6 @@ export function applyPsks(
       successfully_applied_psks: Object.fromEntries(applied),
       unapplied_psks: Object.fromEntries(unapplied),
     },
-    stored: options.store && applied.length > 0,
+    stored,
   };
 }

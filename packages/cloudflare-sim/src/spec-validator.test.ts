@@ -46,6 +46,7 @@ describe('specValidator', () => {
         method: 'POST',
         segments: ['accounts', '{account_id}', 'magic', 'ipsec_tunnels', '{ipsec_tunnel_id}', 'psk_generate'],
       },
+      { operation: 'graphql', method: 'POST', segments: ['graphql'] },
     ]);
   });
 

@@ -33,6 +33,7 @@ const operationIds: Record<string, SimOperation> = {
   'magic-ipsec-tunnels-list-ipsec-tunnel-details': 'get_tunnel',
   'magic-ipsec-tunnels-generate-pre-shared-key-(-psk)-for-ipsec-tunnels': 'psk_generate',
   'magic-ipsec-tunnels-set-pre-shared-keys-for-ipsec-tunnels': 'set_psks',
+  'analytics-graphql-query': 'graphql',
 };
 
 /** The error envelope every 4XX/429/5XX response uses, also used for requests that match no operation. */

@@ -42,6 +42,7 @@ describe('SimState', () => {
       psk: 'given',
       lastGeneratedOn: '2026-02-03T04:05:06Z',
       rotations: 1,
+      tunnelState: 1,
     });
     expect(tunnel.modifiedOn).toBe('2026-02-03T04:05:06Z');
     state.rotate(tunnel, new Date('2026-02-03T04:05:07Z'));

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { SimAccountInit, SimTunnelInit, SimTunnelState } from './types.js';
+import type {
+  SimAccountInit,
+  SimHealthCheckInit,
+  SimTunnelHealth,
+  SimTunnelInit,
+  SimTunnelState,
+} from './types.js';
 
 /** A tunnel as the simulator keeps it. */
 export interface TunnelRecord {
@@ -13,6 +19,24 @@ export interface TunnelRecord {
   cloudflareEndpoint: string;
   /** The /31 interface address. */
   interfaceAddress: string;
+  /** Customer-side IP address. */
+  customerEndpoint: string | undefined;
+  /** The /127 IPv6 interface address. */
+  interfaceAddress6: string | undefined;
+  /** The custom IKE ID (FQDN). */
+  customRemoteIdentity: string | undefined;
+  /** The health check configuration, defaults applied. */
+  healthCheck: Required<Omit<SimHealthCheckInit, 'target'>> & { target: string };
+  /** Replay protection in the Cloudflare-to-customer direction. */
+  replayProtection: boolean;
+  /** Whether ESP may use the null cipher. */
+  allowNullCipher: boolean;
+  /** BGP configuration and session state, when the tunnel uses BGP. */
+  bgp:
+    | { customerAsn: number; state: 'BGP_UP' | 'BGP_DOWN' | 'BGP_ESTABLISHING'; updatedAt: string }
+    | undefined;
+  /** Health in the simulator's own model; undefined for no data. */
+  tunnelState: SimTunnelHealth | undefined;
   /** Creation time (ISO 8601). */
   createdOn: string;
   /** Last modification time (ISO 8601). */
@@ -58,8 +82,15 @@ export class SimState {
   snapshot(accountId: string, tunnelId: string): SimTunnelState | undefined {
     const tunnel = this.find(accountId, tunnelId);
     if (!tunnel) return undefined;
-    const { id, name, psk, lastGeneratedOn, rotations } = tunnel;
-    return { id, name, psk, lastGeneratedOn, rotations };
+    const { id, name, psk, lastGeneratedOn, rotations, tunnelState } = tunnel;
+    return { id, name, psk, lastGeneratedOn, rotations, tunnelState };
+  }
+
+  /** Set a tunnel's health in the simulator's own model; RangeError for an unknown tunnel or another value. */
+  setTunnelState(accountId: string, tunnelId: string, state: SimTunnelHealth | undefined): void {
+    const tunnel = this.find(accountId, tunnelId);
+    if (!tunnel) throw new RangeError('setTunnelState: no such tunnel in that account');
+    tunnel.tunnelState = checkedState(state, 'setTunnelState');
   }
 
   /** Replace the tunnel's PSK with a fresh one, as a persisted `psk_generate` does. */
@@ -77,15 +108,43 @@ export class SimState {
   }
 }
 
+const HEALTH_STATES: readonly (SimTunnelHealth | undefined)[] = [0, 0.5, 1, undefined];
+
+function checkedState(state: SimTunnelHealth | undefined, where: string): SimTunnelHealth | undefined {
+  if (!HEALTH_STATES.includes(state))
+    throw new RangeError(`${where}: a tunnel state is 0, 0.5, 1 or undefined`);
+  return state;
+}
+
 function toRecord(init: SimTunnelInit, index: number, startedOn: string): TunnelRecord {
+  const check = init.healthCheck ?? {};
   return {
     id: init.id,
     name: init.name,
     description: init.description,
-    // TEST-NET-3 and a private /31, so a demo never points anywhere real; /31s stay distinct in large accounts.
+    // TEST-NET-3/TEST-NET-2 and a private /31, so a default never points anywhere real; /31s stay distinct in
+    // large accounts.
     cloudflareEndpoint: init.cloudflareEndpoint ?? `203.0.113.${(index % 250) + 1}`,
     interfaceAddress:
       init.interfaceAddress ?? `10.212.${Math.floor(index / 128) % 256}.${(index % 128) * 2}/31`,
+    customerEndpoint: init.customerEndpoint ?? `198.51.100.${(index % 250) + 1}`,
+    interfaceAddress6: init.interfaceAddress6,
+    customRemoteIdentity: init.customRemoteIdentity,
+    healthCheck: {
+      enabled: check.enabled ?? true,
+      type: check.type ?? 'reply',
+      direction: check.direction ?? 'unidirectional',
+      rate: check.rate ?? 'mid',
+      target: check.target ?? '',
+    },
+    replayProtection: init.replayProtection ?? false,
+    allowNullCipher: init.allowNullCipher ?? false,
+    bgp: init.bgp && {
+      customerAsn: init.bgp.customerAsn,
+      state: init.bgp.state ?? 'BGP_UP',
+      updatedAt: startedOn,
+    },
+    tunnelState: init.tunnelState === null ? undefined : checkedState(init.tunnelState ?? 1, 'tunnelState'),
     createdOn: startedOn,
     modifiedOn: init.lastGeneratedOn ?? startedOn,
     psk: undefined,

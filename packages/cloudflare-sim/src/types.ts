@@ -1,5 +1,22 @@
-/** The Cloudflare operations the simulator serves, named after what they do. */
-export type SimOperation = 'psk_generate' | 'get_tunnel' | 'list_tunnels' | 'set_psks';
+/** The Cloudflare operations the simulator serves, named after what they do (`graphql`: the tunnel health query). */
+export type SimOperation = 'psk_generate' | 'get_tunnel' | 'list_tunnels' | 'set_psks' | 'graphql';
+
+/** A tunnel's health as Cloudflare's health checks report it: 1 healthy, 0.5 degraded, 0 down. */
+export type SimTunnelHealth = 0 | 0.5 | 1;
+
+/** A tunnel's `health_check` configuration; what is not given is Cloudflare's default. */
+export interface SimHealthCheckInit {
+  /** Whether health checks run; default true. Without them the health query has no rows for the tunnel. */
+  enabled?: boolean;
+  /** `reply` (default) or `request`. */
+  type?: 'reply' | 'request';
+  /** `unidirectional` (default) or `bidirectional`. */
+  direction?: 'unidirectional' | 'bidirectional';
+  /** `low`, `mid` (default) or `high`. */
+  rate?: 'low' | 'mid' | 'high';
+  /** The saved target address; default none, and then the effective target is the customer endpoint. */
+  target?: string;
+}
 
 /** A tunnel the simulator starts with. */
 export interface SimTunnelInit {
@@ -15,6 +32,22 @@ export interface SimTunnelInit {
   cloudflareEndpoint?: string;
   /** The tunnel's /31 interface address; defaults to a private /31. */
   interfaceAddress?: string;
+  /** The customer side's IP address; defaults to a documentation address (198.51.100.x). */
+  customerEndpoint?: string;
+  /** The tunnel's /127 IPv6 interface address; default none. */
+  interfaceAddress6?: string;
+  /** The custom IKE ID (`custom_remote_identities.fqdn_id`), `<label>.<account>.custom.ipsec.cloudflare.com`. */
+  customRemoteIdentity?: string;
+  /** The health check configuration; default Cloudflare's (enabled, reply, unidirectional, mid). */
+  healthCheck?: SimHealthCheckInit;
+  /** `replay_protection`; default false. */
+  replayProtection?: boolean;
+  /** `allow_null_cipher`; default false. */
+  allowNullCipher?: boolean;
+  /** BGP over the tunnel: the customer's ASN and the session state `bgp_status` reports (default `BGP_UP`). */
+  bgp?: { customerAsn: number; state?: 'BGP_UP' | 'BGP_DOWN' | 'BGP_ESTABLISHING' };
+  /** The tunnel's health for the simulator's own health model; default 1, null for no health data. */
+  tunnelState?: SimTunnelHealth | null;
 }
 
 /** An account and its tunnels. */
@@ -45,13 +78,50 @@ export interface SimulatorOptions {
   now?: () => Date;
   /** Milliseconds every answer waits before it is sent, as a far API would take; default 0. */
   latencyMs?: number;
+  /**
+   * Tokens (of `apiTokens`, or any with `acceptAnyCredentials`) without "Account Analytics Read": the health query
+   * answers them 403 "not authorized for that account", as Cloudflare does; the tunnel operations still work.
+   */
+  apiTokensWithoutAnalytics?: string[];
+  /** The simulator's own health model (used for tunnels `attachment.tunnelState` does not answer for). */
+  health?: SimHealthOptions;
+  /** Hooks that tie the simulator to something real, e.g. an IKE daemon playing Cloudflare's side. */
+  attachment?: SimAttachment;
+}
+
+/** How the simulator's own health model answers the health query. */
+export interface SimHealthOptions {
+  /** How many data centres report each tunnel (one row each); default 3, at most 12. */
+  colos?: number;
+  /**
+   * How far behind the dataset runs, in ms: the last `lagMs` of a queried window have no results yet; default 0.
+   * Cloudflare documents no figure; a window that lies entirely within the lag has no rows.
+   */
+  lagMs?: number;
+}
+
+/** Hooks the simulator calls, so tests can tie it to something real (the real-IKE tests use a strongSwan daemon). */
+export interface SimAttachment {
+  /** Called after the simulator changed a tunnel's PSK (Generate PSK or Set PSKs, not validate-only), before it answers. */
+  pskChanged?(change: {
+    accountId: string;
+    tunnelId: string;
+    tunnelName: string;
+    psk: string;
+  }): Promise<void> | void;
+  /** The tunnel's health as Cloudflare's health checks would see it now: 1 up, 0.5 degraded, 0 down, undefined no data. */
+  tunnelState?(tunnel: {
+    accountId: string;
+    tunnelId: string;
+    tunnelName: string;
+  }): Promise<number | undefined> | number | undefined;
 }
 
 /** Narrows a request by operation and, for the persisting operations only, by `validate_only`. */
 export interface SimRequestFilter {
   /** Only requests routed to this operation. */
   operation?: SimOperation;
-  /** Only `psk_generate` and `set_psks` requests with this `validate_only` value (never matches a read). */
+  /** Only `psk_generate` and `set_psks` requests with this `validate_only` value (never matches another). */
   validateOnly?: boolean;
 }
 
@@ -63,7 +133,7 @@ export interface RecordedRequest {
   path: string;
   /** The operation the path routed to; undefined for unknown routes or wrong methods. */
   operation: SimOperation | undefined;
-  /** Percent-decoded account id from the path, when routed. */
+  /** Percent-decoded account id from the path, when routed (for `graphql`: the query's `accountTag`, once read). */
   accountId?: string;
   /** Percent-decoded tunnel id from the path, when routed (absent for `list_tunnels` and `set_psks`). */
   tunnelId?: string;
@@ -107,6 +177,9 @@ export interface SimFaultBase {
  * - `invalid-json`: answer 200 with a body that is not JSON; persisted.
  * - `unapply` (`set_psks` only): the listed tunnels go to `unapplied_psks` with `reason` (default "PSK could not
  *   be applied") and keep their keys; the request's other tunnels are applied as usual. A partial failure.
+ * - `graphql-error` (`graphql` only): HTTP 200 with `data: null` and one GraphQL error carrying `message` (default
+ *   "unable to execute query, please try again later"), as Cloudflare's GraphQL API answers many failures.
+ * On `graphql`, `status` answers with a GraphQL error body and `omit-psk` drops each row's `avg`.
  */
 export type SimFault = SimFaultBase &
   (
@@ -117,6 +190,7 @@ export type SimFault = SimFaultBase &
     | { type: 'omit-psk' }
     | { type: 'invalid-json' }
     | { type: 'unapply'; tunnels: string[]; reason?: string }
+    | { type: 'graphql-error'; message?: string }
   );
 
 /** A snapshot of one tunnel's state. */
@@ -131,6 +205,8 @@ export interface SimTunnelState {
   lastGeneratedOn: string | undefined;
   /** How many PSKs the simulator generated or set, and persisted, for this tunnel. */
   rotations: number;
+  /** The tunnel's health in the simulator's own model; undefined for no data. */
+  tunnelState: SimTunnelHealth | undefined;
 }
 
 /** A running simulator. */
@@ -147,6 +223,8 @@ export interface Simulator {
   inject(fault: SimFault): void;
   /** Drop every queued fault. */
   clearFaults(): void;
+  /** Set a tunnel's health in the simulator's own model (undefined: no data); RangeError for an unknown tunnel. */
+  setTunnelState(accountId: string, tunnelId: string, state: SimTunnelHealth | undefined): void;
   /** Requests and responses that failed validation against the spec (no secrets). */
   readonly specViolations: readonly string[];
   /** Stop listening, destroy open sockets and cancel pending delays. */

@@ -3,9 +3,13 @@ import { describeCloudflareErrors, type Envelope, errorCodeForStatus, readEnvelo
 import { PskError, type PskOutcome } from './errors.js';
 import type { paths } from './generated/openapi.js';
 import { assertIdentifier } from './identifiers.js';
-import { sanitizeCause } from './redact.js';
+import { redactKeyShaped, redactSecrets, sanitizeCause } from './redact.js';
 import { parseRetryAfter, type RetryPolicy, type Sleep, withRetries } from './retry.js';
 import { type ApiCall, performExchange, type RawResponse, unknownOutcomeTail } from './transport.js';
+import { neutralizeText } from './untrusted.js';
+
+/** The longest piece of API text a message quotes, in characters (as for Cloudflare's envelope messages). */
+const MESSAGE_MAX_LENGTH = 300;
 
 /** How a call's answer is read: whether it persists, and which secrets its text might quote. */
 export interface CallKind {
@@ -17,6 +21,11 @@ export interface CallKind {
   keys?: readonly string[];
   /** What an unknown outcome means for this operation and how to settle it; default `OUTCOME_UNKNOWN_ADVICE`. */
   unknownAdvice?: string;
+  /**
+   * For operations whose answers are not Cloudflare envelopes (the GraphQL API): the error a refused (non-2xx)
+   * answer becomes, given the one the envelope rules make of it (status, `Retry-After`, Cloudflare's errors).
+   */
+  refusal?(raw: RawResponse, standard: PskError): PskError;
 }
 
 /** What every operation shares: the one openapi-fetch client, the account default, and the outcome rules. */
@@ -35,6 +44,13 @@ export interface CallContext {
   ): Promise<Received>;
   /** A 2xx answer that cannot be used, as a PskError. */
   invalidResponse(raw: RawResponse, operation: string, kind: CallKind, problem: string): PskError;
+  /**
+   * API text (a message outside Cloudflare's envelope, such as a GraphQL error) made safe to quote: scrubbed of
+   * the credentials and, for key-bearing calls, of keys, then neutralised and capped at `maxLength`.
+   */
+  untrusted(text: unknown, kind: CallKind, maxLength?: number): string;
+  /** The client's clock (ms since the epoch). */
+  now(): number;
   /** Runs attempts of a call that is safe to repeat, retrying transient failures. */
   retrying<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T>;
 }
@@ -104,7 +120,10 @@ export function createCallContext(options: CallContextOptions): CallContext {
         unknownAdvice: kind.unknownAdvice,
         secrets: secretsOf(kind),
       });
-      if (raw.status < 200 || raw.status >= 300) throw refusal(raw, operation, kind);
+      if (raw.status < 200 || raw.status >= 300) {
+        const standard = refusal(raw, operation, kind);
+        throw kind.refusal?.(raw, standard) ?? standard;
+      }
       if (raw.bodyError !== undefined) {
         throw context.invalidResponse(raw, operation, kind, 'the response body could not be read in full');
       }
@@ -121,6 +140,14 @@ export function createCallContext(options: CallContextOptions): CallContext {
         cause: raw.bodyError === undefined ? undefined : sanitizeCause(raw.bodyError, secretsOf(kind)),
       });
     },
+
+    untrusted(text, kind, maxLength = MESSAGE_MAX_LENGTH) {
+      if (typeof text !== 'string') return '';
+      const scrubbed = redactSecrets(text, secretsOf(kind));
+      return neutralizeText(kind.keyBearing ? redactKeyShaped(scrubbed) : scrubbed, maxLength);
+    },
+
+    now: options.now,
 
     retrying(signal, attempt) {
       return withRetries(options.retryPolicy, options.sleep, signal, attempt);

@@ -18,6 +18,7 @@ import {
   type PskValidated,
 } from './ops/generate-psk.js';
 import { type PsksSet, type SetIpsecPsksInput, setIpsecPsks } from './ops/set-psks.js';
+import { type GetTunnelHealthInput, getTunnelHealth, type TunnelHealth } from './ops/tunnel-health.js';
 import {
   type GetIpsecTunnelInput,
   getIpsecTunnel,
@@ -64,6 +65,11 @@ export interface PskClient {
   getIpsecTunnel(input: GetIpsecTunnelInput): Promise<IpsecTunnelDetails>;
   /** Lists the account's tunnels with their key ages. Retried like validate-only calls. */
   listIpsecTunnels(input?: ListIpsecTunnelsInput): Promise<IpsecTunnelDetails[]>;
+  /**
+   * What Cloudflare's health checks saw of the named tunnels over a window, per data centre (GraphQL Analytics
+   * API). The token needs "Account Analytics Read" (`analytics_forbidden` without). Retried like every read.
+   */
+  getTunnelHealth(input: GetTunnelHealthInput): Promise<TunnelHealth>;
   /**
    * Sets the caller's keys for several tunnels ("Set PSKs"). Store the keys first: then a repeat is safe, and a
    * persisting set is retried on transient failures with the same keys (unless `retry: false`).
@@ -140,6 +146,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
       generateIpsecPsk(context, input)) as PskClient['generateIpsecPsk'],
     getIpsecTunnel: (input) => getIpsecTunnel(context, input),
     listIpsecTunnels: (input) => listIpsecTunnels(context, input),
+    getTunnelHealth: (input) => getTunnelHealth(context, input),
     setIpsecPsks: (input) => setIpsecPsks(context, input),
     get api() {
       return apiClient();

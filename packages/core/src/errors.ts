@@ -10,7 +10,11 @@ export type PskErrorCode =
   | 'network'
   | 'timeout'
   | 'aborted'
-  | 'invalid_response';
+  | 'invalid_response'
+  /** The token may not read analytics (tunnel health): it needs "Account Analytics Read" for the account. */
+  | 'analytics_forbidden'
+  /** Cloudflare's GraphQL API answered the query with errors (often in an HTTP 200). */
+  | 'graphql_error';
 
 /**
  * Whether the request may have changed anything at Cloudflare: `not_executed` means it certainly did not (safe to

@@ -16,8 +16,15 @@ export {
   type PskOutcome,
 } from './errors.js';
 export type { components, operations, paths } from './generated/openapi.js';
+export {
+  type ClassifyHealthOptions,
+  classifyHealth,
+  DEFAULT_MIN_COLOS,
+  type HealthVerdict,
+} from './health.js';
 export { assertIdentifier, IDENTIFIER_MAX_LENGTH, IDENTIFIER_RULE, isIdentifier } from './identifiers.js';
 export type { GenerateIpsecPskInput, PskGenerated, PskValidated } from './ops/generate-psk.js';
+export { ANALYTICS_PERMISSION_ADVICE } from './ops/graphql-errors.js';
 export {
   type PskApplied,
   type PsksSet,
@@ -26,6 +33,14 @@ export {
   SET_PSKS_UNKNOWN_ADVICE,
   type SetIpsecPsksInput,
 } from './ops/set-psks.js';
+export type { BgpState, TunnelFacts } from './ops/tunnel-facts.js';
+export {
+  type GetTunnelHealthInput,
+  TUNNEL_HEALTH_MAX_NAMES,
+  type TunnelHealth,
+  type TunnelHealthEntry,
+  type TunnelHealthSample,
+} from './ops/tunnel-health.js';
 export type {
   GetIpsecTunnelInput,
   IpsecTunnel,

@@ -93,8 +93,40 @@ describe.each([
         .getIpsecTunnel({ accountId: ACCOUNT, ipsecTunnelId: TUNNEL })
         .catch((e: unknown) => e);
       assertClean(everythingPrinted(tunnelError));
+      const healthError = await client
+        .getTunnelHealth({ accountId: ACCOUNT, tunnelNames: ['fra-1'], since: new Date(Date.now() - 60_000) })
+        .catch((e: unknown) => e);
+      expect(healthError).toBeInstanceOf(Error);
+      assertClean(everythingPrinted(healthError));
     },
   );
+
+  // GraphQL errors sit outside Cloudflare's envelope, so they have their own way into messages.
+  it.each([
+    ['a 200 whose GraphQL error echoes the credential', 200, `not authorized for that account ${credential}`],
+    ['a 403 whose GraphQL error echoes the credential', 403, `token ${credential} is not authorized`],
+    ['a 400 whose GraphQL error echoes the credential', 400, `unknown field "${credential}"`],
+    ['a 503 whose GraphQL error echoes the credential', 503, `unable to execute query for ${credential}`],
+  ])('%s: the health error never carries it', async (_case, status, message) => {
+    const client = createPskClient({
+      ...credentials,
+      retry: { maxAttempts: 1 },
+      fetch: fakeFetch(
+        () =>
+          new Response(JSON.stringify({ data: null, errors: [{ message, path: null }] }), {
+            status,
+            headers: { 'Content-Type': 'application/json' },
+          }),
+      ),
+    });
+    const error = await client
+      .getTunnelHealth({ accountId: ACCOUNT, tunnelNames: ['fra-1'], since: new Date(Date.now() - 60_000) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const printed = everythingPrinted(error);
+    assertClean(printed);
+    expect(printed).toContain('[redacted]');
+  });
 
   it('a success: the key is only reachable through reveal()', async () => {
     const client = createPskClient({

@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/graphql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Query the GraphQL Analytics API (tunnel health)
+         * @description Not in Cloudflare's OpenAPI document: described by ipsec-psk from Cloudflare's documentation. Runs a GraphQL query against Cloudflare's analytics. ipsec-psk sends one query, for the dataset `magicTransitTunnelHealthChecksAdaptiveGroups` of one account (`viewer.accounts(filter: {accountTag})`), filtered on `datetime_geq`/`datetime_lt` and `tunnelName_in`, selecting `count`, `avg { tunnelState }` (0 down, 0.5 degraded, 1 healthy) and `dimensions { tunnelName edgeColoName }`; the 200 schema describes the answer to exactly that query. A 200 can carry `errors`. No rows means no health-check results yet (the dataset runs behind by an undocumented delay), not a tunnel that is down. The token needs Account > Account Analytics > Read, which the PSK rotation permission (Magic WAN Write / Magic Transit Write) does not include. Sources: https://developers.cloudflare.com/analytics/graphql-api/tutorials/querying-magic-transit-tunnel-healthcheck-results/ , https://developers.cloudflare.com/cloudflare-wan/analytics/query-tunnel-health/ , https://developers.cloudflare.com/cloudflare-wan/reference/tunnel-health-checks/ , https://developers.cloudflare.com/analytics/graphql-api/getting-started/authentication/api-token-auth/ , https://developers.cloudflare.com/analytics/graphql-api/errors/ , https://developers.cloudflare.com/analytics/graphql-api/limits/ , https://developers.cloudflare.com/analytics/graphql-api/features/filtering/ .
+         */
+        post: operations["analytics-graphql-query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -413,6 +433,61 @@ export interface components {
         unnamed_schema_ref_eebdc868ce7f7ae92e23438caa84e7b5: "low" | "mid" | "high";
         /** @description No fields. */
         empty_body: Record<string, never>;
+        /** @description A GraphQL request, sent as JSON in a POST body. */
+        analytics_graphql_request: {
+            /** @description The GraphQL document. */
+            query: string;
+            /** @description Values of the query's variables, by name. */
+            variables?: {
+                [key: string]: unknown;
+            };
+            /** @description Which operation of the document to run, when it holds several. */
+            operationName?: string;
+        };
+        /** @description One GraphQL error. Cloudflare's text is untrusted; `path` names the nodes from the root (a number is an index into a list, e.g. of accounts). */
+        analytics_graphql_error: {
+            message: string;
+            path?: (string | number)[] | null;
+            extensions?: {
+                /** @description When the error occurred (UTC). */
+                timestamp?: string;
+            };
+        };
+        /** @description Null when the query succeeded, else at least one error (a 200 can carry errors). */
+        analytics_graphql_errors: components["schemas"]["analytics_graphql_error"][] | null;
+        /** @description One group of `magicTransitTunnelHealthChecksAdaptiveGroups`: the health checks of one tunnel from one Cloudflare data centre over the queried window. */
+        analytics_tunnel_health_group: {
+            /** @description How many health-check results the group holds (adaptively sampled, so not exact). */
+            count?: number;
+            avg: {
+                /** @description The tunnel's state averaged over the window; 0 down, 0.5 degraded, 1 healthy. */
+                tunnelState: number;
+            };
+            dimensions: {
+                /** @description The tunnel's name (the IPsec tunnel's `name`). */
+                tunnelName: string;
+                /** @description The Cloudflare data centre that ran the health checks, e.g. `ams01`. */
+                edgeColoName: string;
+            };
+        };
+        /** @description The answer to the tunnel health query; `data` is null when the query failed as a whole. */
+        analytics_tunnel_health_response: {
+            data: {
+                viewer: {
+                    /** @description The one account the query names. */
+                    accounts: {
+                        /** @description One group per tunnel and data centre with results in the window; empty when none. */
+                        magicTransitTunnelHealthChecksAdaptiveGroups: components["schemas"]["analytics_tunnel_health_group"][];
+                    }[];
+                };
+            } | null;
+            errors: components["schemas"]["analytics_graphql_errors"];
+        };
+        /** @description A GraphQL answer whose query failed as a whole. */
+        analytics_graphql_failure: {
+            data: null;
+            errors: components["schemas"]["analytics_graphql_error"][];
+        };
     };
     responses: {
         /** @description Too many requests; nothing was done. Retry after the number of seconds in `Retry-After`. */
@@ -442,6 +517,24 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["magic_api-response-common-failure"];
+            };
+        };
+        /** @description The query was refused: a GraphQL answer with `data: null` and its errors (401 `Unauthorized`, 403 `not authorized for that account` when the token lacks Account Analytics Read, 400 for a query or time range the dataset refuses, 429 when the query budget is spent), or Cloudflare's API error envelope when the credentials themselves were refused before the query ran. */
+        analytics_graphql_refused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["analytics_graphql_failure"] | components["schemas"]["magic_api-response-common-failure"];
+            };
+        };
+        /** @description The query could not run (503 `unable to execute query` or `too many queries in progress`: try again later). Nothing is changed by a query, so it is safe to repeat. */
+        analytics_graphql_server_error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["analytics_graphql_failure"] | components["schemas"]["magic_api-response-common-failure"];
             };
         };
     };
@@ -581,6 +674,43 @@ export interface operations {
             429: components["responses"]["rate_limited"];
             "4XX": components["responses"]["client_error"];
             "5XX": components["responses"]["server_error"];
+        };
+    };
+    "analytics-graphql-query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["analytics_graphql_request"];
+            };
+        };
+        responses: {
+            /** @description The query ran, or failed with errors a GraphQL answer carries in a 200; `errors` is null on success. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["analytics_tunnel_health_response"];
+                };
+            };
+            /** @description The query budget is spent (300 queries per 5 minutes per user, on top of the API's limit). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before the next request, when Cloudflare says. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["analytics_graphql_failure"] | components["schemas"]["magic_api-response-common-failure"];
+                };
+            };
+            "4XX": components["responses"]["analytics_graphql_refused"];
+            "5XX": components["responses"]["analytics_graphql_server_error"];
         };
     };
 }

@@ -3,6 +3,7 @@ import { isRecord, optionalRecord, optionalString } from '../envelope.js';
 import type { components, operations } from '../generated/openapi.js';
 import { assertIdentifier } from '../identifiers.js';
 import type { ApiCall } from '../transport.js';
+import { type TunnelFacts, tunnelFacts } from './tunnel-facts.js';
 
 const ONE = '/accounts/{account_id}/magic/ipsec_tunnels/{ipsec_tunnel_id}';
 const ALL = '/accounts/{account_id}/magic/ipsec_tunnels';
@@ -22,8 +23,11 @@ const DESCRIPTION = 'description' satisfies keyof IpsecTunnel;
 const METADATA = 'psk_metadata' satisfies keyof IpsecTunnel;
 const GENERATED_ON = 'last_generated_on' satisfies keyof components['schemas']['magic_psk_metadata'];
 
-/** The tunnel details a rotation needs, plus the whole typed record. */
-export interface IpsecTunnelDetails {
+/**
+ * The tunnel details a rotation needs, the validated facts delivering a key to the device needs (`TunnelFacts`:
+ * each undefined unless Cloudflare's value has the documented shape), and the whole typed record.
+ */
+export interface IpsecTunnelDetails extends TunnelFacts {
   id: string;
   /** The tunnel's name as Cloudflare sent it: API text, neutralise it before showing it (`neutralizeText`). */
   name: string;
@@ -31,6 +35,7 @@ export interface IpsecTunnelDetails {
   description: string | undefined;
   /** When the tunnel's key was last generated; compare before and after to tell whether a rotation happened. */
   lastGeneratedOn: string | undefined;
+  /** The record as Cloudflare sent it, unvalidated: prefer the facts above. */
   tunnel: IpsecTunnel;
 }
 
@@ -64,6 +69,7 @@ function details(record: Record<string, unknown> | undefined): IpsecTunnelDetail
     name,
     description: optionalString(record, DESCRIPTION),
     lastGeneratedOn: optionalString(optionalRecord(record, METADATA), GENERATED_ON),
+    ...tunnelFacts(record),
     tunnel: record as unknown as IpsecTunnel,
   };
 }

@@ -86,6 +86,9 @@ function fakeClient() {
     setIpsecPsks: async () => {
       throw new Error('setIpsecPsks is not part of a rotation');
     },
+    getTunnelHealth: async () => {
+      throw new Error('getTunnelHealth is not part of this rotation flow');
+    },
   } satisfies PskClient;
   return { client, calls, state, maxInFlight: () => maxInFlight };
 }
