@@ -2,8 +2,10 @@ import type { PskClient } from '@ipsec-psk/core';
 import type { ConfirmMode } from './confirm/channel.js';
 import { PanelConfirmations } from './confirm/panel-confirmations.js';
 import { ConfirmationTokens } from './confirm/tokens.js';
+import type { DeliveryConfig } from './delivery/config-types.js';
 import { FleetRotation } from './fleet/fleet-rotation.js';
 import type { SendDeps } from './fleet/fleet-send.js';
+import { RestoreFlow } from './fleet/restore.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Rotation } from './one/rotation.js';
 import type { RotationSteps } from './one/steps.js';
@@ -43,6 +45,13 @@ export interface EngineOptions {
   rateLimitSleep?: SendDeps['sleep'];
   /** Who is acting (an HTTP session's principal), written on every audit line. */
   principal?: string | undefined;
+  /**
+   * Where each stored key is delivered (`loadDeliveryConfig(process.env)`); default none: keys are only stored,
+   * and results carry no `delivery`.
+   */
+  delivery?: DeliveryConfig | undefined;
+  /** The environment a command target's program inherits, without credentials; default `process.env`. */
+  deliveryEnv?: NodeJS.ProcessEnv | undefined;
 }
 
 /** The flows of one front end, sharing one key directory, audit log, lock set and set of confirmations. */
@@ -54,6 +63,8 @@ export interface RotationEngine {
   fleet: FleetRotation;
   /** The confirmation panel's calls (open, answer, reveal). */
   panel: PanelFlow;
+  /** One tunnel's previous key put back with Set PSKs, after the user confirms (the way back after delivery failed). */
+  restore: RestoreFlow;
   /** Resolves when no rotation is running (a shutdown waits for it, so a key in flight is stored). */
   idle(): Promise<void>;
   /** How many calls are running. */
@@ -74,6 +85,8 @@ export function createEngine(options: EngineOptions): RotationEngine {
     files: options.files,
     lockStaleMs: options.lockStaleMs,
     principal: options.principal,
+    delivery: options.delivery,
+    deliveryEnv: options.deliveryEnv,
   });
   const confirmMode = options.confirmMode ?? 'auto';
   const clock = () => now().getTime();
@@ -94,5 +107,6 @@ export function createEngine(options: EngineOptions): RotationEngine {
     sleep: options.rateLimitSleep,
   });
   const panel = new PanelFlow({ steps, app, rotation, fleet, appReveal: options.appReveal ?? true });
-  return { steps, rotation, fleet, panel, idle: () => steps.idle(), inFlight: () => steps.inFlight };
+  const restore = new RestoreFlow(steps, fleet, options.defaultAccountId);
+  return { steps, rotation, fleet, panel, restore, idle: () => steps.idle(), inFlight: () => steps.inFlight };
 }

@@ -25,10 +25,26 @@ export {
   type PanelRefusal,
 } from './confirm/panel-confirmations.js';
 export { ConfirmationTokens, type TokenRefusal } from './confirm/tokens.js';
+export { TUNNEL_FACTS_VARIABLE } from './delivery/command-target.js';
+export { DELIVERY_SETTING, loadDeliveryConfig, parseDeliveryConfig } from './delivery/config-file.js';
+export {
+  CONFIG_PLATFORMS,
+  type CommandTarget,
+  type ConfigPlatform,
+  type ConfigTarget,
+  type DeliveryConfig,
+  type DeliveryRule,
+  type DeliveryTarget,
+  type IkeIdentity,
+  type StrongswanTarget,
+  type TunnelMatch,
+} from './delivery/config-types.js';
+export { deliveryDetails, type TunnelDetailsForDelivery } from './delivery/tunnel-details.js';
 export { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
 export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from './fleet/fleet-prepare.js';
 export { type FleetDeps, FleetRotation } from './fleet/fleet-rotation.js';
 export { BATCH_SIZE, type OnProgress } from './fleet/fleet-send.js';
+export { RestoreFlow, type RestoreInput } from './fleet/restore.js';
 export {
   DESCRIPTION_MAX_LENGTH,
   type ListedTunnel,
@@ -43,6 +59,8 @@ export { RotationSteps, type StepsDeps } from './one/steps.js';
 export type {
   ConfirmationFields,
   ConfirmVia,
+  DeliveryOutput,
+  DeliveryResult,
   FleetOutput,
   FleetStatus,
   FleetTunnel,
@@ -62,6 +80,7 @@ export {
 export {
   type ConfirmCallback,
   createRotator,
+  type RestoreRequest,
   type Rotator,
   type RotatorOptions,
   type TunnelRequest,

@@ -1,4 +1,6 @@
 import { type CloudflareMessage, isPskError, neutralizeText, type PskClient } from '@ipsec-psk/core';
+import type { Delivery } from '../delivery/deliver.js';
+import { deliveryDetails } from '../delivery/tunnel-details.js';
 import { errorCode } from '../error-code.js';
 import type { Logger } from '../logger.js';
 import { type AuditEntry, type AuditLog, type AuditRecord, auditEntry } from '../store/audit-log.js';
@@ -30,6 +32,8 @@ export interface StepsDeps {
   now: () => Date;
   /** Who is acting (an HTTP client's token name or `sub`), for every audit line; none on stdio. */
   principal?: string | undefined;
+  /** Delivers stored keys to the devices the operator configured (IPSEC_PSK_DELIVERY); none: no delivery. */
+  delivery?: Delivery | undefined;
 }
 
 /** What a persisting call came to: the answer, and the key when Cloudflare returned one. */
@@ -179,7 +183,11 @@ export class RotationSteps {
         accountId: target.accountId,
         ipsecTunnelId: target.tunnelId,
       });
-      return { name: tunnel.name, lastGeneratedOn: tunnel.lastGeneratedOn ?? null };
+      return {
+        name: tunnel.name,
+        lastGeneratedOn: tunnel.lastGeneratedOn ?? null,
+        ...(this.deps.delivery ? { details: deliveryDetails(tunnel) } : {}),
+      };
     } catch {
       // The details only enrich the question and the check-back; a token without read access still rotates.
       return { name: undefined, lastGeneratedOn: undefined };
