@@ -25,6 +25,35 @@ function viciCode(error: unknown, step: string): string {
   return `vici_${step}`;
 }
 
+/** How long after initiate answered the SA may take to be listed ESTABLISHED and INSTALLED. */
+const SETTLE_MS = 1_000;
+
+/**
+ * Whether the connection's IKE SA is ESTABLISHED with the child INSTALLED. charon answers initiate while its worker
+ * thread still holds the SA, so list-sas waits for it (no `noblock`), and the check is repeated briefly.
+ */
+async function establishedWithin(
+  vici: ViciClient,
+  target: StrongswanTarget,
+  signal: AbortSignal,
+  deadline: number,
+): Promise<boolean> {
+  const until = Math.min(deadline, Date.now() + SETTLE_MS);
+  for (;;) {
+    const sas = await vici.listSas(
+      { ike: target.connection },
+      { signal, timeoutMs: Math.max(1, deadline - Date.now()) },
+    );
+    const up = sas.some(
+      (sa) =>
+        sa.state === 'ESTABLISHED' &&
+        sa.children.some((child) => child.name === target.child && child.state === 'INSTALLED'),
+    );
+    if (up || Date.now() >= until) return up;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The VICI id the key goes under: the operator's, else one per tunnel. */
 export function keyIdFor(target: StrongswanTarget, tunnelId: string): string {
   return target.keyId ?? `ipsec-psk-${tunnelId}`;
@@ -117,13 +146,7 @@ export async function deliverToStrongswan(
   }
 
   try {
-    const sas = await vici.listSas({ ike: target.connection, noblock: true }, { signal, timeoutMs: left() });
-    const up = sas.some(
-      (sa) =>
-        sa.state === 'ESTABLISHED' &&
-        sa.children.some((child) => child.name === target.child && child.state === 'INSTALLED'),
-    );
-    if (!up) {
+    if (!(await establishedWithin(vici, target, signal, deadline))) {
       return failed(
         'ike_not_up',
         `the key was loaded into ${where} and ${target.child} initiated, but no ESTABLISHED IKE SA with it ` +
