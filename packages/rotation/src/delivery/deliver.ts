@@ -72,8 +72,14 @@ export class Delivery {
   async deliver(job: DeliveryJob): Promise<DeliveryOutput> {
     const selection = selectTarget(this.deps.config, job.tunnelId, job.tunnelName);
     if ('none' in selection) {
-      const output: DeliveryOutput = { target: 'none', result: 'skipped', detail: `${selection.none}.` };
+      const output: DeliveryOutput = {
+        target: 'none',
+        result: selection.unsure ? 'failed' : 'skipped',
+        detail: `${selection.none}.`,
+      };
+      if (selection.unsure) await this.record(job, output, 'name_unknown');
       await this.manualConfig(job, output, undefined);
+      if (selection.unsure) await this.wayBack(job, output);
       return output;
     }
     const { target } = selection;

@@ -3,8 +3,11 @@ import { NAME_MAX_LENGTH } from '../text/rotation-text.js';
 import { namePattern } from './config-fields.js';
 import type { DeliveryConfig, DeliveryTarget } from './config-types.js';
 
-/** The target a tunnel's key goes to, or why there is none. */
-export type Selection = { target: DeliveryTarget } | { none: string };
+/**
+ * The target a tunnel's key goes to, or why there is none. `unsure`: a rule might have matched but could not be
+ * checked, so the key may be missing where the operator wants it (a failure, not a skip).
+ */
+export type Selection = { target: DeliveryTarget } | { none: string; unsure?: boolean };
 
 /**
  * The first rule that matches the tunnel (by id, or by its name as `ipsec-psk list` shows it), else the default.
@@ -26,6 +29,7 @@ export function selectTarget(config: DeliveryConfig, tunnelId: string, name: str
   if (nameUnknown) {
     return {
       none: "the tunnel's name is not known (it could not be read), so the delivery file's name rules cannot be checked",
+      unsure: true,
     };
   }
   if (config.defaultTarget) return { target: config.defaultTarget };
