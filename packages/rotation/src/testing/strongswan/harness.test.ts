@@ -23,7 +23,10 @@ function requirePrerequisites(): void {
 
 const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 /** This worker's harness namespaces: other test files may run harnesses of their own meanwhile. */
-const ours = () => namespaces().split('\n').filter((line) => line.startsWith(`ipsecpsk-${process.pid}-`));
+const ours = () =>
+  namespaces()
+    .split('\n')
+    .filter((line) => line.startsWith(`ipsecpsk-${process.pid}-`));
 
 async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +41,7 @@ suite(
   () => {
     it('removes what it created when its start fails halfway (both daemons already running)', async () => {
       requirePrerequisites();
-        // A connection name swanctl cannot parse: the daemons run, the configuration does not load.
+      // A connection name swanctl cannot parse: the daemons run, the configuration does not load.
       const error = await StrongSwanHarness.start([
         { connection: 'broken {', deviceId: 'fqdn:x.example', cloudflareAddress: '169.254.77.11' },
       ]).then(
