@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -136,6 +136,18 @@ describe('the delivery file', () => {
     });
     expect(text).toMatch(/default\.socket must name a socket path of at most 107 bytes/);
     expect(text).not.toContain('sssss');
+  });
+
+  it('reads the example in the delivery guide as written', async () => {
+    const guide = await readFile(new URL('../../../../docs/guide/08-delivery.md', import.meta.url), 'utf8');
+    const example = /```json\n([\s\S]*?)\n```/.exec(guide)?.[1] ?? '';
+    const config = parseDeliveryConfig(example, 'docs/guide/08-delivery.md', noProgramCheck);
+    expect(config.rules.map((rule) => rule.target.label)).toEqual([
+      'strongswan:cf-fra-1',
+      'command:push-psk',
+      'config:junos',
+    ]);
+    expect(config).toMatchObject({ manualConfig: 'vyos', defaultTarget: { platform: 'strongswan' } });
   });
 
   it('says the file is not JSON without quoting it', () => {
