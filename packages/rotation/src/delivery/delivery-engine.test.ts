@@ -164,6 +164,23 @@ describe('delivery through the engine', () => {
     await expectNoKeys([first, second, restored, asked], [previousKey, newKey, simKey(DEMO_TUNNEL_ID_2)]);
   });
 
+  it('a program that ignores SIGTERM is killed after its timeout, and the tunnel’s lock is released', async () => {
+    const stubborn = join(work, 'stubborn.sh');
+    await writeFile(stubborn, "#!/bin/sh\ntrap '' TERM\nsleep 30\n", { mode: 0o700 });
+    const { instance } = await rotator({ default: { kind: 'command', argv: [stubborn], timeout_ms: 200 } });
+    const started = Date.now();
+    const answer = await instance.rotateTunnels({ tunnelIds: [DEMO_TUNNEL_ID] });
+    if ('error' in answer) throw new Error(answer.error);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(answer.output).toMatchObject({ status: 'completed', applied: 1 });
+    expect(answer.output.tunnels[0]?.delivery).toMatchObject({ result: 'failed', previous_key_held: false });
+    expect(answer.output.tunnels[0]?.delivery?.detail).toMatch(/did not finish within 200 ms and was killed/);
+    expect(answer.text).toMatch(/no previous key is held here/);
+    // The lock (shared through the key directory) is free again: the next rotation is not "already in progress".
+    const again = await (await rotator({})).instance.rotateTunnels({ tunnelIds: [DEMO_TUNNEL_ID] });
+    expect('output' in again && again.output.status).toBe('completed');
+  });
+
   it('says plainly when no previous key is held, and sends nothing', async () => {
     const { instance, asked } = await rotator({});
     const answer = await instance.restorePreviousKey({ tunnelId: DEMO_TUNNEL_ID });
