@@ -21,8 +21,9 @@ import { parseIdentity } from './identities.js';
 
 /** charon's own default socket. */
 export const DEFAULT_VICI_SOCKET = 'unix:///var/run/charon.vici';
-/** Default bounds: a strongSwan delivery (load, terminate, initiate, check) and a program. */
+/** The default bound of a strongSwan delivery: load, terminate, initiate, check. */
 export const DEFAULT_STRONGSWAN_TIMEOUT_MS = 15_000;
+/** The default bound of a program. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 // sun_path is 108 bytes on Linux, including the terminating NUL.
 const MAX_SOCKET_PATH_BYTES = 107;

@@ -18,6 +18,7 @@ import {
   type ViciMessage,
 } from '../delivery/vici/client.js';
 
+/** A packet the fake server received. */
 export interface ReceivedPacket extends Packet {
   /** The decoded body of a CMD_REQUEST. */
   message?: ViciMessage;
@@ -26,11 +27,13 @@ export interface ReceivedPacket extends Packet {
 /** Called for each packet a client sends; `conn.socket` lets a handler misbehave at will. */
 export type FakeHandler = (packet: ReceivedPacket, conn: FakeConnection) => void | Promise<void>;
 
+/** One client connection, for a handler to answer on (or misbehave with). */
 export interface FakeConnection {
   socket: Socket;
   send(...segments: Buffer[]): void;
 }
 
+/** A running fake server. */
 export interface FakeViciServer {
   socketPath: string;
   received: ReceivedPacket[];
@@ -40,6 +43,7 @@ export interface FakeViciServer {
   close(): Promise<void>;
 }
 
+/** Packets a handler sends back. */
 export const reply = {
   response: (message: ViciInput = {}) =>
     encodePacket(PacketType.CMD_RESPONSE, undefined, encodeMessage(message)),
@@ -60,6 +64,7 @@ export function commands(onCommand: FakeHandler): FakeHandler {
   };
 }
 
+/** Starts a fake VICI server on a unix socket in a private temp dir. */
 export async function startFakeServer(handler: FakeHandler): Promise<FakeViciServer> {
   const dir = await mkdtemp(join(tmpdir(), 'vici-fake-'));
   const socketPath = join(dir, 'charon.vici');
@@ -110,8 +115,10 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeViciSer
   return state;
 }
 
+/** Waits `ms`. */
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `condition` holds, bounded. */
 export async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -39,6 +39,7 @@ export {
   type ViciScalar,
 } from './wire.js';
 
+/** One line of the client's own log: never a message's contents. */
 export interface ViciLogEntry {
   event: 'request' | 'response' | 'error';
   command: string;
@@ -51,6 +52,7 @@ export interface ViciLogEntry {
 /** Receives one entry per call start and end. Entries never hold message contents. */
 export type ViciLogger = (entry: ViciLogEntry) => void;
 
+/** How to reach charon, and the default deadline of a call. */
 export interface ViciClientOptions {
   /** Path of charon's vici socket, e.g. /var/run/charon.vici. */
   socketPath: string;
@@ -59,12 +61,14 @@ export interface ViciClientOptions {
   logger?: ViciLogger;
 }
 
+/** Per-call deadline and cancellation. */
 export interface CallOptions {
   /** Deadline of this call, connect included. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
+/** What `version` reports of the daemon. */
 export interface VersionInfo {
   daemon: string;
   version: string;
@@ -73,6 +77,7 @@ export interface VersionInfo {
   machine: string;
 }
 
+/** A shared secret for `load-shared`. */
 export interface SharedKey {
   /** Unique name; loading again under the same id replaces the key in place. */
   id?: string;
@@ -83,6 +88,7 @@ export interface SharedKey {
   owners: readonly string[];
 }
 
+/** Which SAs `list-sas` lists. */
 export interface ListSasFilter {
   ike?: string;
   ikeId?: number;
@@ -102,6 +108,7 @@ interface ControlOptions {
   loglevel?: 0 | 1 | 2;
 }
 
+/** What `initiate` brings up. */
 export interface InitiateRequest extends ControlOptions {
   /** CHILD_SA config to bring up. Without it, charon sets up the IKE_SA alone. */
   child?: string;
@@ -111,6 +118,7 @@ export interface InitiateRequest extends ControlOptions {
   initLimits?: boolean;
 }
 
+/** What `terminate` ends. */
 export interface TerminateRequest extends ControlOptions {
   ike?: string;
   ikeId?: number;
@@ -120,10 +128,12 @@ export interface TerminateRequest extends ControlOptions {
   force?: boolean;
 }
 
+/** The control log a command streamed while it ran. */
 export interface ControlResult {
   log: ControlLogEntry[];
 }
 
+/** How many SAs `terminate` matched and ended. */
 export interface TerminateResult extends ControlResult {
   matches: number;
   terminated: number;
@@ -134,6 +144,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const CONTROL_GRACE_MS = 2_000;
 const MAX_CONTROL_LOGLEVEL = 2;
 
+/** The VICI commands key delivery needs (load a key, end and start an SA, list SAs); one socket per call. */
 export class ViciClient {
   readonly socketPath: string;
   private readonly timeoutMs: number;

@@ -12,6 +12,7 @@ export type ViciErrorCode =
   | 'COMMAND_FAILED' // the daemon answered success = no
   | 'INTERNAL'; // a bug in this client
 
+/** A VICI failure, with a `code`; its message never holds a key. */
 export class ViciError extends Error {
   override name = 'ViciError';
   constructor(
@@ -46,6 +47,7 @@ export interface ControlLogEntry {
   msg: string;
 }
 
+/** A secret as a call carries it: text or raw bytes. */
 export type SecretBytes = string | Uint8Array;
 
 const REDACTED = '[REDACTED]';

@@ -2,6 +2,7 @@
 import type { ControlLogEntry } from './errors.js';
 import type { ViciMessage } from './wire.js';
 
+/** A CHILD_SA as `list-sas` reports it. */
 export interface ChildSa {
   /** Key in `child-sas`: the name plus the unique id. */
   key: string;
@@ -12,6 +13,7 @@ export interface ChildSa {
   raw: ViciMessage;
 }
 
+/** An IKE_SA as `list-sas` reports it, with its CHILD_SAs. */
 export interface IkeSa {
   name: string;
   uniqueId: number;
@@ -26,6 +28,7 @@ export interface IkeSa {
   raw: ViciMessage;
 }
 
+/** A `list-sa` event's entry, typed. */
 export function toIkeSa(name: string, sa: ViciMessage): IkeSa {
   const children: ChildSa[] = [];
   const childSas = sa['child-sas'];
@@ -55,6 +58,7 @@ export function toIkeSa(name: string, sa: ViciMessage): IkeSa {
   };
 }
 
+/** A `control-log` event, typed. */
 export function toLogEntry(event: ViciMessage): ControlLogEntry {
   // The plugin README says "ikesa-uniqued"; charon 5.9.8 sends "ikesa-uniqueid".
   const uniqueId = event['ikesa-uniqueid'];
@@ -67,10 +71,12 @@ export function toLogEntry(event: ViciMessage): ControlLogEntry {
   };
 }
 
+/** Whether a decoded value is a section (not a string or list). */
 export function isSection(value: ViciMessage[string] | undefined): value is ViciMessage {
   return typeof value === 'object' && !Array.isArray(value);
 }
 
+/** A decoded value as text; '' when it is not a string. */
 export function text(value: ViciMessage[string] | undefined): string {
   return typeof value === 'string' ? value : '';
 }

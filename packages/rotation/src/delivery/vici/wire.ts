@@ -4,6 +4,7 @@
  */
 import { ViciError } from './errors.js';
 
+/** VICI packet types (strongSwan's vici README). */
 export const PacketType = {
   CMD_REQUEST: 0,
   CMD_RESPONSE: 1,
@@ -14,6 +15,7 @@ export const PacketType = {
   EVENT_UNKNOWN: 6,
   EVENT: 7,
 } as const;
+/** One of PacketType's values. */
 export type PacketType = (typeof PacketType)[keyof typeof PacketType];
 
 const NAMED_PACKETS: ReadonlySet<number> = new Set([
@@ -35,6 +37,7 @@ const Element = {
 /** charon ignores longer segments (VICI_MESSAGE_SIZE_MAX); a longer length prefix means we lost sync. */
 export const MAX_SEGMENT_BYTES = 512 * 1024;
 
+/** A value a message may carry. */
 export type ViciScalar = string | number | boolean | Uint8Array;
 /** A message to send. `undefined` members are left out, so optional arguments can be passed as they are. */
 export interface ViciInput {
@@ -45,12 +48,14 @@ export interface ViciMessage {
   [key: string]: string | string[] | ViciMessage;
 }
 
+/** A decoded packet: its type, name (for named types) and message bytes. */
 export interface Packet {
   type: PacketType;
   name?: string;
   body: Buffer;
 }
 
+/** A message as VICI bytes; errors name keys, never values. */
 export function encodeMessage(message: ViciInput): Buffer {
   const out: Buffer[] = [];
   encodeSection(message, out);
@@ -154,6 +159,7 @@ function newSection(): ViciMessage {
   return Object.create(null) as ViciMessage;
 }
 
+/** VICI bytes as a message; malformed input is a PROTOCOL error. */
 export function decodeMessage(body: Buffer): ViciMessage {
   const reader = new Reader(body, 'message');
   const root = newSection();

@@ -13,6 +13,7 @@ const SWANCTL_PLUGINS = 'random openssl pem pkcs1 x509 pubkey';
 
 /** The device's address on the link between the namespaces; each tunnel's Cloudflare endpoint is on it too. */
 export const DEVICE_ADDRESS = '169.254.77.1';
+/** The link's prefix length: one subnet for the device and every Cloudflare endpoint. */
 export const LINK_PREFIX = 24;
 
 /** One tunnel between the two daemons. */
