@@ -107,7 +107,7 @@ describe('ipsec-psk with a delivery file', () => {
     expect(failed.code).toBe(5);
     expect(failed.stdout).toMatch(/Delivery to the customer devices: 0 delivered, 1 FAILED/);
     expect(failed.stdout).toMatch(
-      /par-router exited with status 9; its stderr ended with: router unreachable/,
+      /par-router exited with status 9; its stderr ended with: "router unreachable"/,
     );
     expect(failed.stdout).toContain(`the previous key is held here (ipsec-psk restore ${ID(2)})`);
     expect(simKey(2)).not.toBe(deviceKey);

@@ -113,7 +113,7 @@ describe('the command target', () => {
 
     expect(outcome).toEqual({
       result: 'delivered',
-      detail: 'command:push exited with status 0; its stderr ended with: pushed [redacted] to the router.',
+      detail: 'command:push exited with status 0; its stderr ended with: "pushed [redacted] to the router".',
     });
   });
 
@@ -125,7 +125,7 @@ describe('the command target', () => {
       result: 'failed',
       code: 'exit_status',
       detail:
-        'command:push exited with status 3; its stderr ended with: line 5 | line 6 | line 7 | line 8 | bad red.',
+        'command:push exited with status 3; its stderr ended with: "line 5 | line 6 | line 7 | line 8 | bad red".',
     });
   });
 

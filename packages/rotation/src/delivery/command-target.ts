@@ -133,7 +133,8 @@ export function deliverByCommand(
       if (reported) return;
       reported = true;
       const tail = stderrTail(stderr, job.key);
-      const said = tail ? `; its stderr ended with: ${tail}` : '';
+      // The program's words are data, quoted, never part of our sentence.
+      const said = tail ? `; its stderr ended with: ${JSON.stringify(tail)}` : '';
       if (timedOut) {
         finish(
           failed(

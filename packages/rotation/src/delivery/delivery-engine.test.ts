@@ -134,7 +134,7 @@ describe('delivery through the engine', () => {
     expect(delivery).toMatchObject({
       target: 'command:push.sh',
       result: 'failed',
-      detail: 'command:push.sh exited with status 7; its stderr ended with: router said: no.',
+      detail: 'command:push.sh exited with status 7; its stderr ended with: "router said: no".',
       previous_key_held: true,
       previous_key_file: previousFile,
       previous_key_fingerprint: first.output.tunnels[0]?.psk_fingerprint,

@@ -1,4 +1,4 @@
-import { neutralizeText } from '@ipsec-psk/core';
+import { quoteText } from '@ipsec-psk/core';
 import type { StrongswanTarget } from './config-types.js';
 import { localIdentity, remoteIdentity, strongswanIdentity } from './identities.js';
 import { type DeliveryJob, failed, type TargetOutcome } from './job.js';
@@ -13,9 +13,10 @@ const CHECK_RESERVE_MS = 1_500;
 /** charon's own wait for initiate never drops below this, so a slow peer is not cut short. */
 const MIN_INITIATE_MS = 1_000;
 
+/** charon's words, quoted: data in our sentence, not part of it. */
 function viciProblem(error: unknown): string {
-  if (error instanceof ViciCommandError) return neutralizeText(error.errmsg, 200);
-  if (error instanceof ViciError) return `${error.code.toLowerCase()}: ${neutralizeText(error.message, 200)}`;
+  if (error instanceof ViciCommandError) return `charon said ${quoteText(error.errmsg, 200)}`;
+  if (error instanceof ViciError) return `${error.code.toLowerCase()}: ${quoteText(error.message, 200)}`;
   return 'unexpected error';
 }
 
