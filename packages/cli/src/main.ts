@@ -5,53 +5,24 @@ import { createPskClient, isPskError, type PskClient } from '@ipsec-psk/core';
 import {
   ConfigError,
   createRotator,
-  type FleetOutput,
+  type DeliveryConfig,
   listTunnels,
   loadConfig,
+  loadDeliveryConfig,
   NAME_MAX_LENGTH,
   stderrLogger,
   type TunnelListing,
 } from '@ipsec-psk/rotation';
+import { EXIT, exitFor } from './exit-status.js';
 import { terminalQuestion } from './prompt.js';
 import { listingTable } from './render.js';
+import { USAGE } from './usage.js';
 import { CLI_VERSION } from './version.js';
-
-const USAGE = `ipsec-psk ${CLI_VERSION}: list Cloudflare Magic WAN / Magic Transit IPsec tunnels with their key ages,
-and rotate their pre-shared keys: new keys are made on this machine and stored (0600) before they are sent.
-
-Usage:
-  ipsec-psk list   [--name TEXT] [--older-than DAYS] [--json]
-  ipsec-psk rotate TUNNEL... [--validate-only] [--yes] [--json]
-  ipsec-psk rotate (--name TEXT | --older-than DAYS)... [--validate-only] [--yes] [--json]
-
-  TUNNEL is a tunnel id or a tunnel's exact name. rotate asks "[y/N]" on the terminal once for all tunnels.
-
-Options:
-  --account ID       the account (default CLOUDFLARE_ACCOUNT_ID)
-  --name TEXT        only tunnels whose name contains TEXT (any case)
-  --older-than DAYS  only tunnels whose key is at least DAYS days old, and those whose key age is unknown
-  --validate-only    check that Cloudflare would accept new keys; change nothing, ask nothing
-  --yes              do not ask (for scheduled jobs); the question is still printed to stderr
-  --json             print the result as JSON on stdout
-  --sandbox          use a local in-process simulator: no account or token needed, nothing real changes
-  --help, --version
-
-Environment: as the MCP server ipsec-psk-mcp (CLOUDFLARE_API_TOKEN or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY,
-CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL, IPSEC_PSK_DIR, IPSEC_PSK_REVEAL): keys go where the server puts them,
-and both share the audit log and the per-tunnel locks.
-
-Exit status: 0 done (every key applied, or validated, or listed); 1 nothing changed (an error, or you declined);
-2 usage or configuration; 3 some keys not applied or not sent (their tunnels keep the old keys); 4 some outcome
-unknown (the tunnel uses its old key or the stored new one; see the result).
-`;
-
-/** Exit status. */
-const EXIT = { done: 0, unchanged: 1, usage: 2, partial: 3, unknown: 4 } as const;
 
 class UsageError extends Error {}
 
 interface Options {
-  command: 'list' | 'rotate';
+  command: 'list' | 'rotate' | 'restore';
   tunnels: string[];
   account?: string | undefined;
   name?: string | undefined;
@@ -73,9 +44,9 @@ function parse(args: string[]): Options | 'help' | 'version' {
   if (values.help) return 'help';
   if (values.version) return 'version';
   const [command, ...tunnels] = positionals;
-  if (command !== 'list' && command !== 'rotate') {
+  if (command !== 'list' && command !== 'rotate' && command !== 'restore') {
     throw new UsageError(
-      command === undefined ? 'name a command: list or rotate' : `unknown command "${command}"`,
+      command === undefined ? 'name a command: list, rotate or restore' : `unknown command "${command}"`,
     );
   }
   let olderThan: number | undefined;
@@ -100,6 +71,10 @@ function parse(args: string[]): Options | 'help' | 'version' {
   }
   if (command === 'list' && (values['validate-only'] || values.yes)) {
     throw new UsageError('--validate-only and --yes are for rotate');
+  }
+  if (command === 'restore') {
+    if (tunnels.length !== 1 || filtered) throw new UsageError('restore takes exactly one tunnel');
+    if (values['validate-only']) throw new UsageError('--validate-only is for rotate');
   }
   return {
     command,
@@ -145,21 +120,10 @@ async function resolveTunnels(client: PskClient, accountId: string, given: strin
   });
 }
 
-function exitFor(output: FleetOutput): number {
-  switch (output.status) {
-    case 'validated':
-      return EXIT.done;
-    case 'outcome_unknown':
-      return EXIT.unknown;
-    case 'completed':
-      return (output.not_applied ?? 0) + (output.not_sent ?? 0) > 0 ? EXIT.partial : EXIT.done;
-    default:
-      return EXIT.unchanged;
-  }
-}
-
 async function run(options: Options): Promise<number> {
   const config = loadConfig(process.env, { sandbox: options.sandbox });
+  // Checked before any request: a bad delivery file is a configuration error like a bad setting (list needs none).
+  const delivery = options.command === 'list' ? undefined : loadDeliveryConfig(process.env);
   let sandbox: Sandbox | undefined;
   try {
     // Loaded only in sandbox mode: the simulator and its spec validation are a chunk of their own.
@@ -181,8 +145,12 @@ async function run(options: Options): Promise<number> {
     }
     if (!options.yes && !options.validateOnly && !process.stdin.isTTY) {
       throw new UsageError(
-        'stdin is not a terminal, so nobody can confirm: pass --yes to rotate without asking',
+        `stdin is not a terminal, so nobody can confirm: pass --yes to ${options.command} without asking`,
       );
+    }
+    if (options.command === 'restore') {
+      const [id = ''] = await resolveTunnels(client, accountId, options.tunnels);
+      return await rotate(options, config, delivery, client, accountId, [id]);
     }
     const ids = options.tunnels.length
       ? await resolveTunnels(client, accountId, options.tunnels)
@@ -196,7 +164,7 @@ async function run(options: Options): Promise<number> {
       );
       return EXIT.done;
     }
-    return await rotate(options, config, client, accountId, ids);
+    return await rotate(options, config, delivery, client, accountId, ids);
   } finally {
     await sandbox?.close();
   }
@@ -205,6 +173,7 @@ async function run(options: Options): Promise<number> {
 async function rotate(
   options: Options,
   config: ReturnType<typeof loadConfig>,
+  delivery: DeliveryConfig | undefined,
   client: PskClient,
   accountId: string,
   ids: string[],
@@ -218,11 +187,15 @@ async function rotate(
     reveal: config.reveal,
     sandbox: options.sandbox,
     defaultAccountId: accountId,
+    delivery,
     confirm: terminalQuestion({
       input: process.stdin,
       output: process.stderr,
       yes: options.yes,
-      prompt: `Rotate ${ids.length === 1 ? 'this key' : `these ${ids.length} keys`} now?`,
+      prompt:
+        options.command === 'restore'
+          ? 'Put the previous key back now?'
+          : `Rotate ${ids.length === 1 ? 'this key' : `these ${ids.length} keys`} now?`,
     }),
     confirmedVia: options.yes ? 'flag' : 'terminal',
   });
@@ -238,12 +211,17 @@ async function rotate(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const answer = await rotator.rotateTunnels({
-    accountId,
-    tunnelIds: ids,
-    validateOnly: options.validateOnly,
-    onProgress: (done, total, message) => process.stderr.write(`${message} (${done} of ${total})\n`),
-  });
+  const onProgress = (done: number, total: number, message: string) =>
+    process.stderr.write(`${message} (${done} of ${total})\n`);
+  const answer =
+    options.command === 'restore'
+      ? await rotator.restorePreviousKey({ accountId, tunnelId: ids[0] ?? '', onProgress })
+      : await rotator.rotateTunnels({
+          accountId,
+          tunnelIds: ids,
+          validateOnly: options.validateOnly,
+          onProgress,
+        });
   if ('error' in answer) throw new ReportedError(answer.error);
   process.stdout.write(`${options.json ? JSON.stringify(answer.output, null, 2) : answer.text}\n`);
   return exitFor(answer.output);

@@ -3,8 +3,11 @@ import type { ConfirmMode } from './confirm/channel.js';
 import { ConsentDirectory } from './confirm/consent-dir.js';
 import { ConsentTokens } from './confirm/consent-tokens.js';
 import { PanelConfirmations } from './confirm/panel-confirmations.js';
+import type { DeliveryConfig } from './delivery/config-types.js';
+import { Delivery } from './delivery/deliver.js';
 import { FleetRotation } from './fleet/fleet-rotation.js';
 import type { SendDeps } from './fleet/fleet-send.js';
+import { RestoreFlow } from './fleet/restore.js';
 import { InFlight } from './in-flight.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Rotation } from './one/rotation.js';
@@ -47,6 +50,13 @@ export interface EngineOptions {
   rateLimitSleep?: SendDeps['sleep'];
   /** Who is acting (an HTTP session's principal), written on every audit line. */
   principal?: string | undefined;
+  /**
+   * Where each stored key is delivered (`loadDeliveryConfig(process.env)`); default none: keys are only stored,
+   * and results carry no `delivery`.
+   */
+  delivery?: DeliveryConfig | undefined;
+  /** The environment a command target's program inherits, without credentials; default `process.env`. */
+  deliveryEnv?: NodeJS.ProcessEnv | undefined;
 }
 
 /** The flows of one front end, sharing one key directory, audit log, lock set and set of confirmations. */
@@ -58,6 +68,8 @@ export interface RotationEngine {
   fleet: FleetRotation;
   /** The confirmation panel's calls (open, answer, reveal). */
   panel: PanelFlow;
+  /** One tunnel's previous key put back with Set PSKs, after the user confirms (the way back after delivery failed). */
+  restore: RestoreFlow;
   /** The confirmations every tool and process on the key directory shares (for a check before any work). */
   tokens: ConsentTokens;
   /** Resolves when no rotation of this process is running (a shutdown waits, so a key in flight is stored). */
@@ -120,6 +132,18 @@ function engineFor(
     now: options.now,
     principal,
     inFlight: shared.inFlight,
+    delivery:
+      options.delivery &&
+      new Delivery({
+        config: options.delivery,
+        store: shared.store,
+        audit: shared.audit,
+        client: options.client,
+        logger: options.logger,
+        sandbox: options.sandbox ?? false,
+        principal,
+        env: options.deliveryEnv,
+      }),
   });
   const confirmMode = options.confirmMode ?? 'auto';
   const rotation = new Rotation({
@@ -144,11 +168,13 @@ function engineFor(
     fleet,
     appReveal: options.appReveal ?? true,
   });
+  const restore = new RestoreFlow(steps, fleet, options.defaultAccountId);
   return {
     steps,
     rotation,
     fleet,
     panel,
+    restore,
     tokens: shared.tokens,
     idle: () => shared.inFlight.idle(),
     inFlight: () => shared.inFlight.size,

@@ -30,10 +30,26 @@ export {
   type PanelPending,
   type PanelRefusal,
 } from './confirm/panel-confirmations.js';
+export { TUNNEL_FACTS_VARIABLE } from './delivery/command-target.js';
+export { DELIVERY_SETTING, loadDeliveryConfig, parseDeliveryConfig } from './delivery/config-file.js';
+export {
+  CONFIG_PLATFORMS,
+  type CommandTarget,
+  type ConfigPlatform,
+  type ConfigTarget,
+  type DeliveryConfig,
+  type DeliveryRule,
+  type DeliveryTarget,
+  type IkeIdentity,
+  type StrongswanTarget,
+  type TunnelMatch,
+} from './delivery/config-types.js';
+export { deliveryDetails, type TunnelDetailsForDelivery } from './delivery/tunnel-details.js';
 export { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
 export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from './fleet/fleet-prepare.js';
 export { type FleetDeps, FleetRotation } from './fleet/fleet-rotation.js';
 export { BATCH_SIZE, type OnProgress } from './fleet/fleet-send.js';
+export { RestoreFlow, type RestoreInput } from './fleet/restore.js';
 export {
   DESCRIPTION_MAX_LENGTH,
   type ListedTunnel,
@@ -49,6 +65,8 @@ export { RotationSteps, type StepsDeps } from './one/steps.js';
 export type {
   ConfirmationFields,
   ConfirmVia,
+  DeliveryOutput,
+  DeliveryResult,
   FleetOutput,
   FleetStatus,
   FleetTunnel,
@@ -68,6 +86,7 @@ export {
 export {
   type ConfirmCallback,
   createRotator,
+  type RestoreRequest,
   type Rotator,
   type RotatorOptions,
   type TunnelRequest,

@@ -34,6 +34,30 @@ export type Recovery = {
   arguments: { account_id: string; ipsec_tunnel_ids: string[] };
 };
 
+/** What became of delivering a new key to its customer device. */
+export type DeliveryResult = 'delivered' | 'failed' | 'skipped';
+
+/**
+ * Delivery of one tunnel's new key to the target the operator configured for it (IPSEC_PSK_DELIVERY). Never holds
+ * a key: a configuration text that does is a 0600 file, named here.
+ */
+export type DeliveryOutput = {
+  /** The target as the delivery file names it (e.g. "strongswan:cf-tun1"); "none" when no target matched. */
+  target: string;
+  result: DeliveryResult;
+  /** What was done, or why it failed or was skipped (our words; a program's output neutralised). */
+  detail?: string | undefined;
+  /** Configuration text for the device (mode 0600, beside the key): a config target's, or the manual_config. */
+  config_file?: string | undefined;
+  /** For a strongSwan target: whether the IKE SA came up with the new key. */
+  ike_up?: boolean | undefined;
+  /** For failed: whether this machine holds the key in force before this one (restore puts it back). */
+  previous_key_held?: boolean | undefined;
+  /** Where that previous key is stored. */
+  previous_key_file?: string | undefined;
+  previous_key_fingerprint?: string | undefined;
+};
+
 /** The result of one tunnel's rotation (or validation, or question). */
 export type RotationOutput = ConfirmationFields & {
   status: RotationStatus;
@@ -61,6 +85,8 @@ export type RotationOutput = ConfirmationFields & {
   messages?: { code: number; message: string }[] | undefined;
   /** In the panel's answer only: whether Reveal key will work. */
   reveal_available?: boolean | undefined;
+  /** For generated, when the operator configured delivery: what became of delivering the key to the device. */
+  delivery?: DeliveryOutput | undefined;
 };
 
 /** What happened to one tunnel's new key in a fleet rotation. */
@@ -81,6 +107,8 @@ export type FleetTunnel = {
   reason?: string | undefined;
   /** For unknown: whether checking back showed the key changed after sending. */
   rotated?: Rotated | undefined;
+  /** When the operator configured delivery: what became of delivering this tunnel's key to its device. */
+  delivery?: DeliveryOutput | undefined;
 };
 
 /** What a fleet call ended in. completed: every tunnel has a known result; outcome_unknown: some do not. */

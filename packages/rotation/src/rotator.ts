@@ -40,12 +40,25 @@ export interface TunnelsRequest {
   onProgress?: OnProgress | undefined;
 }
 
+/** One tunnel whose previous key to put back. */
+export interface RestoreRequest {
+  accountId?: string | undefined;
+  tunnelId: string;
+  onProgress?: OnProgress | undefined;
+}
+
 /** The safe rotation for a program: every call validates, asks `confirm`, then rotates at most once. */
 export interface Rotator {
   /** Generate PSK for one tunnel: the new key is made by Cloudflare and stored here before this resolves. */
   rotateTunnel(request: TunnelRequest): Promise<Settled<RotationAnswer>>;
   /** Set PSKs for several tunnels: the keys are made and stored here before they are sent. */
   rotateTunnels(request: TunnelsRequest): Promise<Settled<FleetAnswer>>;
+  /**
+   * The way back after a failed delivery: the key in force before the tunnel's current one, if a rotation on this
+   * machine stored it, set again with Set PSKs after `confirm` agreed (stored under a new file first; audit lines
+   * `set_psks` with `restore_of`). An error says plainly when no previous key is held here.
+   */
+  restorePreviousKey(request: RestoreRequest): Promise<Settled<FleetAnswer>>;
   /** The flows underneath, for what this interface does not cover. */
   readonly engine: RotationEngine;
   /** Resolves when no rotation is running: wait for it before exiting, so a key in flight is stored. */
@@ -101,6 +114,14 @@ export function createRotator(options: RotatorOptions): Rotator {
             ipsec_tunnel_ids: request.tunnelIds,
             validate_only: request.validateOnly,
           },
+          ask,
+          request.onProgress,
+        ),
+      ),
+    restorePreviousKey: async (request) =>
+      settled(
+        await engine.restore.run(
+          { account_id: request.accountId, ipsec_tunnel_id: request.tunnelId },
           ask,
           request.onProgress,
         ),

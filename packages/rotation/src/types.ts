@@ -1,5 +1,6 @@
 import type { Secret } from '@ipsec-psk/core';
 import type { AskedVia } from './confirm/channel.js';
+import type { TunnelDetailsForDelivery } from './delivery/tunnel-details.js';
 import type { KeyAge } from './one/check-back.js';
 import type { RotationOutput } from './output.js';
 import type { TunnelHistory } from './store/rotation-history.js';
@@ -83,6 +84,8 @@ export interface TunnelFacts {
   /** The name as Cloudflare sent it (untrusted); shown only through the text helpers. */
   name: string | undefined;
   lastGeneratedOn: KeyAge;
+  /** What delivery needs of the tunnel (endpoints, identities), read with the rest; absent when not read. */
+  details?: TunnelDetailsForDelivery | undefined;
 }
 
 /** What is known before the user is asked. */

@@ -22,6 +22,33 @@ export const confirmationOutputShape = {
   expires_at: z.string().optional().describe('When the confirmation expires (ISO 8601).'),
 };
 
+/** What became of delivering a new key to its customer device (the operator's delivery configuration). */
+export const deliveryOutputSchema = z
+  .object({
+    target: z.string().describe('The delivery target as the operator named it; "none" when none matched.'),
+    result: z
+      .enum(['delivered', 'failed', 'skipped'])
+      .describe(
+        'delivered: the target took the key. failed: it did not, and the tunnel is down until the device has ' +
+          'the key. skipped: not delivered (no target, or the outcome is unknown).',
+      ),
+    detail: z.string().optional().describe('What was done, or why not (the server’s words).'),
+    config_file: z
+      .string()
+      .optional()
+      .describe('Configuration text for the device, with the key, in a 0600 file; never show its content.'),
+    ike_up: z.boolean().optional().describe('For a strongSwan target: whether the IKE SA came up.'),
+    previous_key_held: z
+      .boolean()
+      .optional()
+      .describe('For failed: whether this machine holds the previous key (the operator can put it back).'),
+    previous_key_file: z.string().optional(),
+    previous_key_fingerprint: z.string().optional(),
+  })
+  .describe(
+    'Delivery of the new key to the customer device; present only when the operator configured delivery.',
+  );
+
 /** The structured result of generate_ipsec_psk and of the panel's answer (snake_case, as MCP results are). */
 export const rotationOutputShape = {
   status: z
@@ -59,4 +86,5 @@ export const rotationOutputShape = {
     .boolean()
     .optional()
     .describe('In the panel’s answer only: whether Reveal key will work.'),
+  delivery: deliveryOutputSchema.optional(),
 };

@@ -1,4 +1,5 @@
 import { assertIdentifier, generatePsk, isPskError, type PsksSet, quoteText } from '@ipsec-psk/core';
+import { deliveryDetails } from '../delivery/tunnel-details.js';
 import { errorCode } from '../error-code.js';
 import type { RotationSteps } from '../one/steps.js';
 import type { FleetOutput } from '../output.js';
@@ -110,6 +111,7 @@ export async function prepareFleet(
       id,
       name: tunnel?.name,
       lastGeneratedOn: tunnel ? (tunnel.lastGeneratedOn ?? null) : undefined,
+      ...(tunnel && steps.deps.delivery ? { details: deliveryDetails(tunnel) } : {}),
     };
   });
   const now = steps.deps.now();

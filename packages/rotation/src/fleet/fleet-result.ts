@@ -1,5 +1,5 @@
 import { neutralizeText } from '@ipsec-psk/core';
-import type { FleetOutput, FleetTunnel } from '../output.js';
+import type { DeliveryOutput, FleetOutput, FleetTunnel } from '../output.js';
 import { canonicalTime, NAME_MAX_LENGTH } from '../text/rotation-text.js';
 import type { FleetTunnelFacts } from '../types.js';
 import type { FleetTarget } from './fleet-prepare.js';
@@ -27,12 +27,18 @@ export function fleetOutcomeOutput(
   target: FleetTarget,
   outcomes: readonly SendOutcome[],
   reveal: boolean,
+  deliveries?: ReadonlyMap<string, DeliveryOutput>,
 ): FleetOutput {
   const count = (result: SendOutcome['result']) => outcomes.filter((o) => o.result === result).length;
   return {
     ...fleetBase(sandbox, target, []),
     status: count('unknown') > 0 ? 'outcome_unknown' : 'completed',
-    tunnels: outcomes.map((outcome) => describe(outcome.tunnel, outcome, reveal)),
+    tunnels: outcomes.map((outcome) => {
+      const entry = describe(outcome.tunnel, outcome, reveal);
+      const delivery = deliveries?.get(outcome.tunnel.id);
+      if (delivery) entry.delivery = delivery;
+      return entry;
+    }),
     applied: count('applied'),
     not_applied: count('not_applied'),
     unknown: count('unknown'),

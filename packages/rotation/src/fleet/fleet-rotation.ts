@@ -16,6 +16,7 @@ import {
 } from '../text/fleet-text.js';
 import { formatTime } from '../text/rotation-text.js';
 import type { ConfirmAnswer, Confirmer, FleetTunnelFacts, FormReply } from '../types.js';
+import { deliverFleet } from './fleet-delivery.js';
 import {
   auditFleet,
   type FleetAnswer,
@@ -26,7 +27,7 @@ import {
   resolveFleet,
 } from './fleet-prepare.js';
 import { fleetBase, fleetOutcomeOutput } from './fleet-result.js';
-import { type OnProgress, type SendDeps, sendFleet } from './fleet-send.js';
+import { type GivenKey, type OnProgress, type SendDeps, sendFleet } from './fleet-send.js';
 
 export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from './fleet-prepare.js';
 
@@ -338,6 +339,7 @@ export class FleetRotation {
     tunnels: readonly FleetTunnelFacts[],
     confirmedBy: AuditEntry['confirmed_by'],
     onProgress?: OnProgress,
+    given?: ReadonlyMap<string, GivenKey>,
   ): Promise<FleetAnswer> {
     const { deps } = this.steps;
     const outcomes = await sendFleet(
@@ -346,10 +348,13 @@ export class FleetRotation {
       tunnels,
       confirmedBy,
       onProgress,
+      given,
     );
     if ('error' in outcomes) return this.steps.fail(outcomes.error);
-    const output = fleetOutcomeOutput(deps.sandbox, target, outcomes, deps.reveal);
-    return { output, text: fleetResultText(this.steps.prefix(), outcomes, deps.reveal) };
+    // Under the tunnels' locks, after every key and outcome line is on disk; each delivery is bounded.
+    const deliveries = deps.delivery && (await deliverFleet(deps.delivery, target.accountId, outcomes));
+    const output = fleetOutcomeOutput(deps.sandbox, target, outcomes, deps.reveal, deliveries);
+    return { output, text: fleetResultText(this.steps.prefix(), outcomes, deps.reveal, deliveries) };
   }
 }
 

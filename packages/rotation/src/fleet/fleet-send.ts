@@ -31,6 +31,17 @@ export interface SendOutcome {
   rotated?: Rotated | undefined;
   /** The key age Cloudflare reported with the outcome. */
   lastGeneratedOn?: string | undefined;
+  /** Cloudflare's IKE identifier of the tunnel, when it applied the key and said. */
+  ipsecId?: string | undefined;
+  /** For a restore: the file of the earlier key that was sent again. */
+  restoreOf?: string | undefined;
+}
+
+/** A key stored earlier, sent again instead of a new one (a restore). */
+export interface GivenKey {
+  psk: Secret;
+  /** The file it was read from; its audit lines name it as `restore_of`. */
+  restoreOf: string;
 }
 
 /** What sending needs: the rotation steps' own dependencies, and a way to wait. */
@@ -49,6 +60,7 @@ interface PreparedKey {
   file: string;
   fingerprint: string;
   attemptId: string;
+  restoreOf?: string | undefined;
 }
 
 type BatchOutcome = { set: PsksSet; sentAt: number } | { failed: unknown; sentAt: number };
@@ -65,8 +77,9 @@ export async function sendFleet(
   tunnels: readonly FleetTunnelFacts[],
   confirmedBy: AuditEntry['confirmed_by'],
   onProgress: OnProgress = () => {},
+  given: ReadonlyMap<string, GivenKey> = new Map(),
 ): Promise<SendOutcome[] | { error: string }> {
-  const prepared = await storeKeys(deps, accountId, tunnels);
+  const prepared = await storeKeys(deps, accountId, tunnels, given);
   if ('error' in prepared) return prepared;
   try {
     await deps.audit.appendAll(
@@ -78,6 +91,7 @@ export async function sendFleet(
           pid: process.pid,
           psk_file: key.file,
           psk_fingerprint: key.fingerprint,
+          ...(key.restoreOf ? { restore_of: key.restoreOf } : {}),
         }),
       ),
       { durable: true },
@@ -105,13 +119,23 @@ async function storeKeys(
   deps: SendDeps,
   accountId: string,
   tunnels: readonly FleetTunnelFacts[],
+  given: ReadonlyMap<string, GivenKey>,
 ): Promise<PreparedKey[] | { error: string }> {
   const prepared: PreparedKey[] = [];
   for (const tunnel of tunnels) {
-    const psk = generatePsk();
+    // A restored key gets its own file too: every Set PSKs attempt names the file of exactly what it sent.
+    const restore = given.get(tunnel.id);
+    const psk = restore?.psk ?? generatePsk();
     try {
       const file = await deps.store.write(accountId, tunnel.id, psk);
-      prepared.push({ tunnel, psk, file, fingerprint: fingerprint(psk), attemptId: randomUUID() });
+      prepared.push({
+        tunnel,
+        psk,
+        file,
+        fingerprint: fingerprint(psk),
+        attemptId: randomUUID(),
+        restoreOf: restore?.restoreOf,
+      });
     } catch (error) {
       await markAll(deps, prepared);
       const what = describeFsError(error);
@@ -155,6 +179,7 @@ async function sendBatches(
       file: key.file,
       fingerprint: key.fingerprint,
       reason: 'Not sent: an earlier request of this rotation failed, so the rest was not attempted.',
+      restoreOf: key.restoreOf,
     },
   }));
   for (let start = 0; start < tracked.length; start += BATCH_SIZE) {
@@ -226,6 +251,7 @@ function classifySet(deps: SendDeps, batch: readonly Tracked[], set: PsksSet): v
         reason: undefined,
         psk: done.psk,
         lastGeneratedOn: done.lastGeneratedOn,
+        ipsecId: done.ipsecId,
       };
       if (!done.echoMatches) {
         deps.logger.warn(`Cloudflare applied a different key than the one sent to tunnel ${id}; storing it`);
@@ -304,6 +330,7 @@ async function recordOutcomes(
       attempt_id: key.attemptId,
       psk_file: outcome.file,
       psk_fingerprint: outcome.fingerprint,
+      ...(key.restoreOf ? { restore_of: key.restoreOf } : {}),
     });
     const ending: Record<TunnelResult, Partial<AuditEntry>> = {
       applied: {},

@@ -3,6 +3,7 @@ import { isPskError, type PskGenerated } from '@ipsec-psk/core';
 import type { ConfirmedBy } from '../confirm/channel.js';
 import { errorCode } from '../error-code.js';
 import { fingerprint, type KeyReservation } from '../store/psk-store.js';
+import { deliverySentences } from '../text/delivery-text.js';
 import type { RotationAnswer, RotationOutput, Target, TunnelFacts } from '../types.js';
 import { decideRotated } from './check-back.js';
 import { type Generated, plainMessages, type RotationSteps } from './steps.js';
@@ -141,13 +142,30 @@ async function storeKey(
     ? `The key directory could not take it (${stored.failures.join('; ')}), so the new key (${print}) is in the ` +
       `FALLBACK location ${stored.file} (mode 0600): move it somewhere safe, and fix the key directory.`
     : `The new key (${print}) is stored in ${stored.file} (mode 0600).`;
+  let next = 'Configure it on the customer device.';
+  const { delivery } = steps.deps;
+  if (delivery) {
+    // After the store and its audit line: whatever delivery does, the key is already safe.
+    output.delivery = await delivery.deliver({
+      accountId: target.accountId,
+      tunnelId: target.tunnelId,
+      tunnelName: before.name,
+      key: result.psk,
+      fingerprint: print,
+      keyFile: stored.file,
+      details: before.details,
+      ipsecId: undefined,
+      operation: 'psk_generate',
+    });
+    next = deliverySentences(output.delivery, target.tunnelId);
+  }
   return {
     key: { psk: result.psk, fingerprint: print, file: stored.file },
     answer: {
       output,
       text:
         `${steps.prefix()}Generated a new PSK for tunnel ${target.tunnelId}. The old key no longer works. ${where} ` +
-        `Configure it on the customer device.${steps.deps.reveal ? '' : ' The key itself is not shown here.'}`,
+        `${next}${steps.deps.reveal ? '' : ' The key itself is not shown here.'}`,
     },
   };
 }

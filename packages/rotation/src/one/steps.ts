@@ -1,5 +1,7 @@
 import { type CloudflareMessage, isPskError, neutralizeText, type PskClient } from '@ipsec-psk/core';
 import type { ConsentKind, ConsentRequest, ConsentTokens } from '../confirm/consent-tokens.js';
+import type { Delivery } from '../delivery/deliver.js';
+import { deliveryDetails } from '../delivery/tunnel-details.js';
 import { errorCode } from '../error-code.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +36,8 @@ export interface StepsDeps {
   principal?: string | undefined;
   /** The calls running in this process, shared by every engine in it. */
   inFlight: InFlight;
+  /** Delivers stored keys to the devices the operator configured (IPSEC_PSK_DELIVERY); none: no delivery. */
+  delivery?: Delivery | undefined;
 }
 
 /** What a persisting call came to: the answer, and the key when Cloudflare returned one. */
@@ -198,7 +202,11 @@ export class RotationSteps {
         accountId: target.accountId,
         ipsecTunnelId: target.tunnelId,
       });
-      return { name: tunnel.name, lastGeneratedOn: tunnel.lastGeneratedOn ?? null };
+      return {
+        name: tunnel.name,
+        lastGeneratedOn: tunnel.lastGeneratedOn ?? null,
+        ...(this.deps.delivery ? { details: deliveryDetails(tunnel) } : {}),
+      };
     } catch {
       // The details only enrich the question and the check-back; a token without read access still rotates.
       return { name: undefined, lastGeneratedOn: undefined };

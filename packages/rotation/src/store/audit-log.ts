@@ -21,7 +21,10 @@ export type AuditEvent =
   | 'key_unstored'
   /** Outcomes of a Set PSKs attempt (keys made and stored here): applied, or not applied with Cloudflare's reason. */
   | 'psk_set'
-  | 'psk_not_applied';
+  | 'psk_not_applied'
+  /** Delivery of a stored key to its tunnel's device (after the outcome line): done, or failed with a `code`. */
+  | 'delivered'
+  | 'delivery_failed';
 
 /** The events that end an attempt. */
 export const ATTEMPT_OUTCOMES: readonly AuditEvent[] = [
@@ -57,6 +60,14 @@ export interface AuditEntry
   reason?: string;
   /** True when the key went to the fallback directory. */
   fallback?: boolean;
+  /** For a restore (Set PSKs with a key stored earlier): the file of the key put back. */
+  restore_of?: string;
+  /** For delivery lines: the target, as the delivery file names it. */
+  target?: string;
+  /** For delivery to strongSwan: whether the IKE SA came up. */
+  ike_up?: boolean;
+  /** For delivery: the configuration text written for the device (it holds the key; the line does not). */
+  config_file?: string;
 }
 
 /** Where and for whom every line is written: sandbox or not, and the acting principal (none on stdio). */

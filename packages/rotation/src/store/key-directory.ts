@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as fsPromises from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorCode } from '../error-code.js';
+import { trustProblem } from './trust.js';
 
 /** The file-system calls the key directory makes; injectable so tests can make the disk fail. */
 export type FileSystem = Pick<
@@ -41,26 +42,6 @@ function currentUid(): number | undefined {
 }
 
 /**
- * Why a directory entry may not hold keys, or undefined when it may: it must be a real directory (not a symlink),
- * owned by this process's user and writable by nobody else. Without user ids (Windows) only the type is checked.
- */
-function distrust(
-  path: string,
-  stats: { isDirectory(): boolean; isSymbolicLink(): boolean; uid: number; mode: number },
-): string | undefined {
-  if (stats.isSymbolicLink()) return 'is a symbolic link; keys are never written through one';
-  if (!stats.isDirectory()) return 'is not a directory';
-  const uid = currentUid();
-  if (uid === undefined) return undefined;
-  if (stats.uid !== uid) return `is owned by another user (uid ${stats.uid}, this server runs as uid ${uid})`;
-  if ((stats.mode & 0o022) !== 0) {
-    const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
-    return `is writable by other users (mode ${mode}); run: chmod go-w '${path}'`;
-  }
-  return undefined;
-}
-
-/**
  * The directory that holds keys, the audit log and the rotation locks. Every directory from its root down to a
  * key is checked before use (a real directory, ours, not group- or world-writable) and files are opened without
  * following symlinks, so another user can neither plant a link that redirects a key nor have us append to (or
@@ -76,7 +57,7 @@ export class KeyDirectory {
   ) {}
 
   private async check(path: string): Promise<void> {
-    const problem = distrust(path, await this.fs.lstat(path));
+    const problem = trustProblem(path, await this.fs.lstat(path), 'directory');
     if (problem) throw new UntrustedPathError(path, problem);
   }
 

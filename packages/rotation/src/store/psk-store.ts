@@ -177,6 +177,15 @@ export class PskStore {
   }
 
   /**
+   * Writes a text that holds a key (a device's configuration) into the tunnel's key directory under `name`: 0600,
+   * synced, atomically renamed, replacing an earlier file of that name. Same trust rules as the keys.
+   */
+  async writeBeside(accountId: string, tunnelId: string, name: string, text: Secret): Promise<string> {
+    const dir = await this.directory.ensure(accountId, tunnelId);
+    return writeKeyFile(this.directory, dir, name, text);
+  }
+
+  /**
    * Marks a stored key as never in force (Cloudflare did not apply it, or it was never sent), keeping it: the
    * `.psk` files of a tunnel are then exactly the keys that are, or may be, in force.
    */

@@ -1,8 +1,10 @@
 import { quoteText } from '@ipsec-psk/core';
 import type { SendOutcome } from '../fleet/fleet-send.js';
 import type { KeyAge } from '../one/check-back.js';
+import type { DeliveryOutput } from '../output.js';
 import type { TunnelHistory } from '../store/rotation-history.js';
 import type { FleetTunnelFacts } from '../types.js';
+import { deliveryLine, deliverySummary } from './delivery-text.js';
 import {
   formatTime,
   historyLines,
@@ -134,7 +136,12 @@ function outcomeLine(outcome: SendOutcome): string {
 }
 
 /** The summary of a bulk rotation, for the model and the user. */
-export function fleetResultText(prefix: string, outcomes: readonly SendOutcome[], reveal: boolean): string {
+export function fleetResultText(
+  prefix: string,
+  outcomes: readonly SendOutcome[],
+  reveal: boolean,
+  deliveries?: ReadonlyMap<string, DeliveryOutput>,
+): string {
   const count = (result: SendOutcome['result']) => outcomes.filter((o) => o.result === result).length;
   const [applied, refused, unsent, unknown] = [
     count('applied'),
@@ -149,8 +156,15 @@ export function fleetResultText(prefix: string, outcomes: readonly SendOutcome[]
       (unknown ? `; ${unknown} with an UNKNOWN outcome` : '') +
       '. Every new key was stored (mode 0600) before it was sent.',
   ];
-  if (applied)
+  const delivered = outcomes.flatMap((o) => {
+    const delivery = deliveries?.get(o.tunnel.id);
+    return delivery ? [{ id: o.tunnel.id, delivery }] : [];
+  });
+  if (deliveries && delivered.length > 0) {
+    lines.push(deliverySummary(delivered.map((d) => d.delivery)));
+  } else if (applied) {
     lines.push('Configure each applied key on its customer device: until then, that tunnel is down.');
+  }
   if (unknown) {
     lines.push(
       'For an unknown outcome the tunnel uses either its old key or the stored new one; nothing is lost. To settle ' +
@@ -161,6 +175,16 @@ export function fleetResultText(prefix: string, outcomes: readonly SendOutcome[]
   const unsentReason = outcomes.find((o) => o.result === 'not_sent')?.reason;
   if (unsentReason) lines.push(`Why not sent: ${unsentReason}`);
   lines.push('', 'Per tunnel:', ...capped(outcomes.map(outcomeLine), 'tunnels'));
+  if (delivered.length > 0) {
+    lines.push(
+      '',
+      'Delivery per tunnel:',
+      ...capped(
+        delivered.map(({ id, delivery }) => deliveryLine(id, delivery)),
+        'tunnels',
+      ),
+    );
+  }
   if (!reveal) lines.push('', 'The keys themselves are not shown here.');
   return lines.join('\n');
 }

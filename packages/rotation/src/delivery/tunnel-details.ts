@@ -1,0 +1,26 @@
+import type { IpsecTunnelDetails, TunnelFacts } from '@ipsec-psk/core';
+
+/**
+ * What delivery needs of a tunnel beyond its id and name: Cloudflare's endpoints (the device's peer and Cloudflare's
+ * IKE identity; the device's own address), the tunnel's interface prefix, and the device's custom FQDN identity.
+ * Core sets each only when Cloudflare's value has the documented shape, so API text never reaches a device's
+ * configuration unchecked.
+ */
+export type TunnelDetailsForDelivery = Pick<
+  TunnelFacts,
+  'cloudflareEndpoint' | 'customerEndpoint' | 'interfaceAddress' | 'customRemoteIdentity'
+>;
+
+/** The delivery details of a tunnel as core reads it (`getIpsecTunnel`, `listIpsecTunnels`). */
+export function deliveryDetails(tunnel: IpsecTunnelDetails): TunnelDetailsForDelivery {
+  const details: TunnelDetailsForDelivery = {
+    cloudflareEndpoint: tunnel.cloudflareEndpoint,
+    customerEndpoint: tunnel.customerEndpoint,
+    interfaceAddress: tunnel.interfaceAddress,
+    customRemoteIdentity: tunnel.customRemoteIdentity,
+  };
+  for (const key of Object.keys(details) as (keyof TunnelDetailsForDelivery)[]) {
+    if (details[key] === undefined) delete details[key];
+  }
+  return details;
+}
