@@ -7,8 +7,6 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DEMO_ACCOUNT_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import {
-  type AttachedSimulator,
-  attachCloudflareSide,
   Captured,
   cloudflareDaemon,
   exitOf,
@@ -49,7 +47,6 @@ suite(
   () => {
     let harness: StrongSwanHarness;
     let sim: Simulator;
-    let attached: AttachedSimulator;
     let pskDir: string;
     let work: string;
     const outputs: Run[] = [];
@@ -60,6 +57,7 @@ suite(
       harness = await StrongSwanHarness.start(TUNNELS);
       sim = await startSimulator({
         apiTokens: [TOKEN],
+        attachment: cloudflareDaemon(harness, new Map(ids.map((id, i) => [id, TUNNELS[i] as HarnessTunnel]))),
         accounts: [
           {
             id: DEMO_ACCOUNT_ID,
@@ -71,10 +69,6 @@ suite(
           },
         ],
       });
-      attached = await attachCloudflareSide(
-        sim,
-        cloudflareDaemon(harness, new Map(ids.map((id, i) => [id, TUNNELS[i] as HarnessTunnel]))),
-      );
       pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-cli-ike-keys-'));
       work = await mkdtemp(join(tmpdir(), 'ipsec-psk-cli-ike-'));
       const rules = (socket: string) => ({
@@ -98,7 +92,6 @@ suite(
 
     afterAll(async () => {
       const footprint = harness?.footprint;
-      await attached?.close();
       await sim?.close();
       await harness?.stop();
       for (const dir of [pskDir, work]) if (dir) await rm(dir, { recursive: true, force: true });
@@ -123,7 +116,7 @@ suite(
         HOME: process.env.HOME,
         CLOUDFLARE_API_TOKEN: TOKEN,
         CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
-        CLOUDFLARE_BASE_URL: attached.url,
+        CLOUDFLARE_BASE_URL: sim.url,
         IPSEC_PSK_DIR: pskDir,
         IPSEC_PSK_DELIVERY: join(work, deliveryFile),
       };
@@ -160,6 +153,7 @@ suite(
           result: 'delivered',
           ike_up: true,
         });
+        expect(tunnel.health).toMatchObject({ state: 'up' });
         expect(await harness.isUp(TUNNELS[index] as HarnessTunnel)).toBe(true);
         expect(await readFile(tunnel.psk_file, 'utf8')).toBe(simKey(index));
       }

@@ -88,10 +88,15 @@ describe('ipsec-psk with a delivery file', () => {
     const result = await run(['rotate', ID(0), ID(1), '--yes', '--json']);
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout);
-    expect(output.tunnels.map((t: { delivery: unknown }) => t.delivery)).toEqual([
-      { target: 'par-router', result: 'delivered', detail: 'par-router exited with status 0.' },
-      { target: 'par-router', result: 'delivered', detail: 'par-router exited with status 0.' },
-    ]);
+    const delivered = {
+      target: 'par-router',
+      kind: 'command',
+      result: 'delivered',
+      detail: 'par-router exited with status 0.',
+    };
+    expect(output.tunnels.map((t: { delivery: unknown }) => t.delivery)).toEqual([delivered, delivered]);
+    // The key reached the device, so Cloudflare's view was asked (the simulator sees both up).
+    for (const tunnel of output.tunnels) expect(tunnel.health).toMatchObject({ state: 'up', colos: 3 });
     for (const index of [0, 1]) {
       expect(await readFile(join(work, `device-${ID(index)}`), 'utf8')).toBe(simKey(index));
     }
@@ -176,9 +181,50 @@ describe('ipsec-psk with a delivery file', () => {
     expect((await run(['list'])).code).toBe(0);
   });
 
-  it('--help documents restore and exit status 5', async () => {
+  it('exit 6 when a device took its key but Cloudflare still sees the tunnel down after the wait', async () => {
+    await deliverByProgram();
+    sim.setTunnelState(DEMO_ACCOUNT_ID, ID(1), 0);
+    const result = await run(['rotate', ID(0), ID(1), '--yes'], { IPSEC_PSK_HEALTH_WAIT: '1' });
+    expect(result.code).toBe(6);
+    expect(result.stdout).toMatch(/Cloudflare's view after delivery: 1 up, 1 DOWN\./);
+    expect(result.stdout).toContain(`- ${ID(1)}: DOWN (Down: 0 of 3 data centres see it up`);
+    expectNoKeys(result);
+  });
+
+  it('IPSEC_PSK_HEALTH_WAIT=0 skips the check; a bad value stops before any request', async () => {
+    await deliverByProgram();
+    const skipped = await run(['rotate', ID(0), '--yes', '--json'], { IPSEC_PSK_HEALTH_WAIT: '0' });
+    expect(skipped.code).toBe(0);
+    expect(JSON.parse(skipped.stdout).tunnels[0].health).toBeUndefined();
+    expect(sim.count({ operation: 'graphql' })).toBe(0);
+    const before = sim.requests.length;
+    const bad = await run(['rotate', ID(0), '--yes'], { IPSEC_PSK_HEALTH_WAIT: 'soon' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/IPSEC_PSK_HEALTH_WAIT must be a whole number of seconds from 0 to 3600/);
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it('health: up or DOWN per tunnel, by id or name; exit 6 unless every one is up', async () => {
+    sim.setTunnelState(DEMO_ACCOUNT_ID, ID(1), 0);
+    const mixed = await run(['health', ID(0), FLEET.tunnels[1]?.name ?? '']);
+    expect(mixed.code).toBe(6);
+    expect(mixed.stdout).toMatch(new RegExp(`${ID(0)}\\s+up\\s+par-1`));
+    expect(mixed.stdout).toMatch(new RegExp(`${ID(1)}\\s+DOWN\\s+par-2`));
+    const up = await run(['health', ID(0), '--json']);
+    expect(up.code).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({
+      account_id: DEMO_ACCOUNT_ID,
+      tunnels: [{ ipsec_tunnel_id: ID(0), tunnel_name: 'par-1', health: { state: 'up' } }],
+    });
+    expect((await run(['health'])).stderr).toMatch(/health takes one or more tunnels/);
+    expect((await run(['health', ID(0), '--wait', 'x'])).stderr).toMatch(/--wait must be a whole number/);
+  });
+
+  it('--help documents restore, health and exit statuses 5 and 6', async () => {
     const help = await run(['--help']);
     expect(help.stdout).toMatch(/ipsec-psk restore TUNNEL \[--yes\] \[--json\]/);
+    expect(help.stdout).toMatch(/ipsec-psk health {2}TUNNEL\.\.\. \[--wait SECONDS\] \[--json\]/);
     expect(help.stdout).toMatch(/5 applied, but delivery to a configured target failed/);
+    expect(help.stdout).toMatch(/6 a tunnel\nwhose key reached its device that Cloudflare does not see up/);
   });
 });

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import type { Sandbox } from '@ipsec-psk/cloudflare-sim';
 import { createPskClient, isPskError, type PskClient } from '@ipsec-psk/core';
 import {
   ConfigError,
+  checkTunnelHealth,
   createRotator,
   type DeliveryConfig,
   listTunnels,
@@ -13,93 +13,12 @@ import {
   stderrLogger,
   type TunnelListing,
 } from '@ipsec-psk/rotation';
-import { EXIT, exitFor } from './exit-status.js';
+import { type Options, parse, UsageError } from './args.js';
+import { EXIT, exitFor, exitForHealth } from './exit-status.js';
 import { terminalQuestion } from './prompt.js';
-import { listingTable } from './render.js';
+import { healthTable, listingTable } from './render.js';
 import { USAGE } from './usage.js';
 import { CLI_VERSION } from './version.js';
-
-class UsageError extends Error {}
-
-interface Options {
-  command: 'list' | 'rotate' | 'restore';
-  tunnels: string[];
-  account?: string | undefined;
-  name?: string | undefined;
-  olderThan?: number | undefined;
-  validateOnly: boolean;
-  yes: boolean;
-  json: boolean;
-  sandbox: boolean;
-}
-
-function parse(args: string[]): Options | 'help' | 'version' {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (values.version) return 'version';
-  const [command, ...tunnels] = positionals;
-  if (command !== 'list' && command !== 'rotate' && command !== 'restore') {
-    throw new UsageError(
-      command === undefined ? 'name a command: list, rotate or restore' : `unknown command "${command}"`,
-    );
-  }
-  let olderThan: number | undefined;
-  if (values['older-than'] !== undefined) {
-    olderThan = Number(values['older-than']);
-    if (!/^\d+$/.test(values['older-than']) || olderThan > 36_500) {
-      throw new UsageError('--older-than must be a whole number of days from 0 to 36500');
-    }
-  }
-  if (values.name !== undefined && (values.name.length === 0 || values.name.length > 100)) {
-    throw new UsageError('--name must be 1 to 100 characters');
-  }
-  const filtered = values.name !== undefined || olderThan !== undefined;
-  if (command === 'list' && tunnels.length > 0) throw new UsageError('list takes no tunnels; use --name');
-  if (command === 'rotate') {
-    if (tunnels.length > 0 && filtered) {
-      throw new UsageError('rotate takes either tunnels or --name/--older-than, not both');
-    }
-    if (tunnels.length === 0 && !filtered) {
-      throw new UsageError('rotate needs tunnels, or --name / --older-than to choose them');
-    }
-  }
-  if (command === 'list' && (values['validate-only'] || values.yes)) {
-    throw new UsageError('--validate-only and --yes are for rotate');
-  }
-  if (command === 'restore') {
-    if (tunnels.length !== 1 || filtered) throw new UsageError('restore takes exactly one tunnel');
-    if (values['validate-only']) throw new UsageError('--validate-only is for rotate');
-  }
-  return {
-    command,
-    tunnels,
-    account: values.account,
-    name: values.name,
-    olderThan,
-    validateOnly: values['validate-only'] === true,
-    yes: values.yes === true,
-    json: values.json === true,
-    sandbox: values.sandbox === true,
-  };
-}
-
-const OPTIONS = {
-  account: { type: 'string' },
-  name: { type: 'string' },
-  'older-than': { type: 'string' },
-  'validate-only': { type: 'boolean' },
-  yes: { type: 'boolean', short: 'y' },
-  json: { type: 'boolean' },
-  sandbox: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-} as const;
 
 /** Tunnel arguments as ids: a 32-hex id as given, anything else as an exact name looked up in the list. */
 async function resolveTunnels(client: PskClient, accountId: string, given: string[]): Promise<string[]> {
@@ -123,7 +42,8 @@ async function resolveTunnels(client: PskClient, accountId: string, given: strin
 async function run(options: Options): Promise<number> {
   const config = loadConfig(process.env, { sandbox: options.sandbox });
   // Checked before any request: a bad delivery file is a configuration error like a bad setting (list needs none).
-  const delivery = options.command === 'list' ? undefined : loadDeliveryConfig(process.env);
+  const delivery =
+    options.command === 'list' || options.command === 'health' ? undefined : loadDeliveryConfig(process.env);
   let sandbox: Sandbox | undefined;
   try {
     // Loaded only in sandbox mode: the simulator and its spec validation are a chunk of their own.
@@ -136,6 +56,18 @@ async function run(options: Options): Promise<number> {
     const prefix = options.sandbox ? '[sandbox] ' : '';
     const filter = { nameContains: options.name, minKeyAgeDays: options.olderThan };
 
+    if (options.command === 'health') {
+      const report = await checkTunnelHealth(client, {
+        accountId,
+        tunnelIds: await resolveTunnels(client, accountId, options.tunnels),
+        waitMs: options.waitS * 1000,
+        onProgress: (message) => process.stderr.write(`${message}\n`),
+      });
+      process.stdout.write(
+        `${options.json ? JSON.stringify({ account_id: accountId, tunnels: report }, null, 2) : healthTable(report, accountId, prefix)}\n`,
+      );
+      return exitForHealth(report);
+    }
     if (options.command === 'list') {
       const listing = await listTunnels(client, accountId, filter, new Date());
       process.stdout.write(
@@ -188,6 +120,7 @@ async function rotate(
     sandbox: options.sandbox,
     defaultAccountId: accountId,
     delivery,
+    health: config.healthWaitMs > 0 ? { waitMs: config.healthWaitMs } : undefined,
     confirm: terminalQuestion({
       input: process.stdin,
       output: process.stderr,

@@ -10,10 +10,14 @@ Usage:
   ipsec-psk rotate  TUNNEL... [--validate-only] [--yes] [--json]
   ipsec-psk rotate  (--name TEXT | --older-than DAYS)... [--validate-only] [--yes] [--json]
   ipsec-psk restore TUNNEL [--yes] [--json]
+  ipsec-psk health  TUNNEL... [--wait SECONDS] [--json]
 
   TUNNEL is a tunnel id or a tunnel's exact name. rotate asks "[y/N]" on the terminal once for all tunnels.
   restore puts the tunnel's previous key back (the way back when delivering the new one failed): the key a
   rotation on this machine stored before the current one, set again with Set PSKs after the same "[y/N]".
+  health asks Cloudflare's health checks whether the tunnels are up (the last 3 minutes; --wait keeps asking
+  until every one is up or the time is over). After a key reaches its device, rotate and restore ask the same,
+  waiting up to IPSEC_PSK_HEALTH_WAIT seconds (default 120; 0 to skip). The token needs Account Analytics Read.
 
 Options:
   --account ID       the account (default CLOUDFLARE_ACCOUNT_ID)
@@ -22,6 +26,7 @@ Options:
   --validate-only    check that Cloudflare would accept new keys; change nothing, ask nothing
   --yes              do not ask (for scheduled jobs); the question is still printed to stderr
   --json             print the result as JSON on stdout
+  --wait SECONDS     health: keep asking up to this long (default 0: ask once)
   --sandbox          use a local in-process simulator: no account or token needed, nothing real changes
   --help, --version
 
@@ -34,5 +39,7 @@ Exit status: 0 done (every key applied, or validated, or listed; and delivered w
 1 nothing changed (an error, you declined, or restore holds no previous key); 2 usage or configuration; 3 some
 keys not applied or not sent (their tunnels keep the old keys); 4 some outcome unknown (the tunnel uses its old
 key or the stored new one; see the result); 5 applied, but delivery to a configured target failed (the tunnel is
-down until its device has the key; the result says whether restore can put the previous key back).
+down until its device has the key; the result says whether restore can put the previous key back); 6 a tunnel
+whose key reached its device that Cloudflare does not see up (down, or not known within the wait; the result
+says which; for health: a tunnel not up).
 `;

@@ -17,6 +17,11 @@ export interface RotationConfig {
   reveal: boolean;
   /** Whether the server talks to the in-process simulator instead of Cloudflare. */
   sandbox: boolean;
+  /**
+   * After a key reached its device, how long to wait for Cloudflare to see the tunnel up (`IPSEC_PSK_HEALTH_WAIT`,
+   * seconds; default 120; 0: do not check).
+   */
+  healthWaitMs: number;
 }
 
 /** A setting that stops start-up; `message` is one line naming the setting and what to do, never its value. */
@@ -66,6 +71,25 @@ export function flag(
   return value === '1';
 }
 
+/** The default wait for Cloudflare's health view: its data runs behind by tens of seconds to minutes. */
+export const DEFAULT_HEALTH_WAIT_S = 120;
+const MAX_HEALTH_WAIT_S = 3600;
+
+/** A whole number of seconds from 0 to `max`. */
+function seconds(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  max: number,
+): number {
+  const value = setting(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > max) {
+    throw new ConfigError(name, `${name} must be a whole number of seconds from 0 to ${max}.`);
+  }
+  return Number(value);
+}
+
 function absoluteDir(env: Record<string, string | undefined>, name: string, fallback: string): string {
   const value = setting(env, name) ?? fallback;
   // MCP clients start servers from unpredictable working directories; a relative path would scatter keys.
@@ -100,5 +124,6 @@ export function loadConfig(
     fallbackDir,
     reveal,
     sandbox: options.sandbox,
+    healthWaitMs: seconds(env, 'IPSEC_PSK_HEALTH_WAIT', DEFAULT_HEALTH_WAIT_S, MAX_HEALTH_WAIT_S) * 1000,
   };
 }

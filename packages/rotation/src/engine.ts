@@ -8,6 +8,7 @@ import { Delivery } from './delivery/deliver.js';
 import { FleetRotation } from './fleet/fleet-rotation.js';
 import type { SendDeps } from './fleet/fleet-send.js';
 import { RestoreFlow } from './fleet/restore.js';
+import type { HealthWaitOptions } from './health/tunnel-health-wait.js';
 import { InFlight } from './in-flight.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Rotation } from './one/rotation.js';
@@ -57,6 +58,11 @@ export interface EngineOptions {
   delivery?: DeliveryConfig | undefined;
   /** The environment a command target's program inherits, without credentials; default `process.env`. */
   deliveryEnv?: NodeJS.ProcessEnv | undefined;
+  /**
+   * After a key reached its device: how long to wait for Cloudflare to see the tunnel up (`healthWaitMs` of
+   * `loadConfig`); default none: results carry no `health`.
+   */
+  health?: HealthWaitOptions | undefined;
 }
 
 /** The flows of one front end, sharing one key directory, audit log, lock set and set of confirmations. */
@@ -132,6 +138,7 @@ function engineFor(
     now: options.now,
     principal,
     inFlight: shared.inFlight,
+    health: options.health,
     delivery:
       options.delivery &&
       new Delivery({

@@ -57,6 +57,17 @@ export {
   type TunnelFilter,
   type TunnelListing,
 } from './fleet/tunnel-list.js';
+export {
+  type CheckHealthRequest,
+  checkTunnelHealth,
+  type TunnelHealthOutput,
+} from './health/check-health.js';
+export {
+  awaitTunnelHealth,
+  type HealthProgress,
+  type HealthTarget,
+  type HealthWaitOptions,
+} from './health/tunnel-health-wait.js';
 export { InFlight } from './in-flight.js';
 export { type Logger, type StderrLoggerOptions, silentLogger, stderrLogger } from './logger.js';
 export { decideRotated, type KeyAge } from './one/check-back.js';
@@ -70,6 +81,7 @@ export type {
   FleetOutput,
   FleetStatus,
   FleetTunnel,
+  HealthOutput,
   Recovery,
   Rotated,
   RotationOutput,

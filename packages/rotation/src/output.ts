@@ -44,6 +44,8 @@ export type DeliveryResult = 'delivered' | 'failed' | 'skipped';
 export type DeliveryOutput = {
   /** The target as the delivery file names it (e.g. "strongswan:cf-tun1"); "none" when no target matched. */
   target: string;
+  /** The target's kind: a strongSwan or command target reaches the device; a config target writes text for it. */
+  kind?: 'strongswan' | 'command' | 'config' | undefined;
   result: DeliveryResult;
   /** What was done, or why it failed or was skipped (our words; a program's output neutralised). */
   detail?: string | undefined;
@@ -56,6 +58,20 @@ export type DeliveryOutput = {
   /** Where that previous key is stored. */
   previous_key_file?: string | undefined;
   previous_key_fingerprint?: string | undefined;
+};
+
+/**
+ * Whether Cloudflare sees the tunnel up again after its device got the new key (its health checks, read with a
+ * bounded wait). `unknown` is never "down": Cloudflare's data runs behind, and the detail says how to ask again.
+ */
+export type HealthOutput = {
+  state: 'up' | 'down' | 'unknown';
+  /** Why, for a person: how many data centres saw it up, or why there is no verdict. */
+  detail: string;
+  /** When this was decided (ISO 8601). */
+  checked_at: string;
+  /** How many of Cloudflare's data centres reported. */
+  colos?: number | undefined;
 };
 
 /** The result of one tunnel's rotation (or validation, or question). */
@@ -87,6 +103,8 @@ export type RotationOutput = ConfirmationFields & {
   reveal_available?: boolean | undefined;
   /** For generated, when the operator configured delivery: what became of delivering the key to the device. */
   delivery?: DeliveryOutput | undefined;
+  /** After a delivery to the device: whether Cloudflare sees the tunnel up again. */
+  health?: HealthOutput | undefined;
 };
 
 /** What happened to one tunnel's new key in a fleet rotation. */
@@ -109,6 +127,8 @@ export type FleetTunnel = {
   rotated?: Rotated | undefined;
   /** When the operator configured delivery: what became of delivering this tunnel's key to its device. */
   delivery?: DeliveryOutput | undefined;
+  /** After a delivery to the device: whether Cloudflare sees the tunnel up again. */
+  health?: HealthOutput | undefined;
 };
 
 /** What a fleet call ended in. completed: every tunnel has a known result; outcome_unknown: some do not. */

@@ -2,7 +2,7 @@ import type { Secret } from '@ipsec-psk/core';
 import type { AskedVia } from './confirm/channel.js';
 import type { TunnelDetailsForDelivery } from './delivery/tunnel-details.js';
 import type { KeyAge } from './one/check-back.js';
-import type { RotationOutput } from './output.js';
+import type { DeliveryOutput, HealthOutput, RotationOutput } from './output.js';
 import type { TunnelHistory } from './store/rotation-history.js';
 
 export type { AskedVia } from './confirm/channel.js';
@@ -104,4 +104,10 @@ export interface RevealableKey {
   psk: Secret;
   fingerprint: string;
   file: string | undefined;
+}
+
+/** What became of a fleet's keys after Cloudflare's answer, by tunnel id: delivery, then Cloudflare's health view. */
+export interface AfterSend {
+  deliveries?: ReadonlyMap<string, DeliveryOutput> | undefined;
+  health?: ReadonlyMap<string, HealthOutput> | undefined;
 }

@@ -63,6 +63,7 @@ export class Delivery {
     const selection = selectTarget(this.deps.config, tunnelId, tunnelName);
     return {
       target: 'target' in selection ? selection.target.label : 'none',
+      ...('target' in selection ? { kind: selection.target.kind } : {}),
       result: 'skipped',
       detail: reason,
     };
@@ -93,7 +94,12 @@ export class Delivery {
     }
     // Our words never hold the key; a daemon's or program's might have, and were scrubbed; this is the last net.
     const detail = scrubKey(outcome.detail, job.key);
-    const output: DeliveryOutput = { target: target.label, result: outcome.result, detail };
+    const output: DeliveryOutput = {
+      target: target.label,
+      kind: target.kind,
+      result: outcome.result,
+      detail,
+    };
     if (outcome.configFile) output.config_file = outcome.configFile;
     if (outcome.ikeUp !== undefined) output.ike_up = outcome.ikeUp;
     await this.record(job, output, outcome.code);

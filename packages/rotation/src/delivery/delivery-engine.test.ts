@@ -99,6 +99,7 @@ describe('delivery through the engine', () => {
     expect(answer.output.status).toBe('generated');
     expect(answer.output.delivery).toEqual({
       target: 'fra-router',
+      kind: 'command',
       result: 'delivered',
       detail: 'fra-router exited with status 0.',
     });

@@ -7,14 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { DEMO_ACCOUNT_ID, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { createPskClient } from '@ipsec-psk/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkTunnelHealth } from '../health/check-health.js';
 import type { DeliveryOutput } from '../output.js';
 import { createRotator, type Rotator } from '../rotator.js';
 import { isRunning } from '../testing/processes.js';
-import {
-  type AttachedSimulator,
-  attachCloudflareSide,
-  cloudflareDaemon,
-} from '../testing/strongswan/cloudflare-side.js';
+import { cloudflareDaemon } from '../testing/strongswan/cloudflare-side.js';
 import { DEVICE_ADDRESS, type HarnessTunnel } from '../testing/strongswan/config.js';
 import { StrongSwanHarness } from '../testing/strongswan/harness.js';
 import { realIkeRequired, strongSwanPrerequisites } from '../testing/strongswan/prerequisites.js';
@@ -53,7 +50,6 @@ function report(line: string): void {
 suite(title, () => {
   let harness: StrongSwanHarness;
   let sim: Simulator;
-  let attached: AttachedSimulator;
   let pskDir: string;
   const changedAt = new Map<string, number>();
   const seen: unknown[] = [];
@@ -64,8 +60,16 @@ suite(title, () => {
     const started = performance.now();
     harness = await StrongSwanHarness.start(TUNNELS);
     report(`two daemons, 3 tunnels, connections loaded in ${(performance.now() - started).toFixed(0)} ms`);
+    const daemon = cloudflareDaemon(harness, byId);
     sim = await startSimulator({
       apiTokens: [TOKEN],
+      attachment: {
+        pskChanged: async (change) => {
+          await daemon.pskChanged(change);
+          changedAt.set(change.tunnelId, performance.now());
+        },
+        tunnelState: daemon.tunnelState,
+      },
       accounts: [
         {
           id: DEMO_ACCOUNT_ID,
@@ -78,19 +82,11 @@ suite(title, () => {
         },
       ],
     });
-    const daemon = cloudflareDaemon(harness, byId);
-    attached = await attachCloudflareSide(sim, {
-      pskChanged: async (change) => {
-        await daemon.pskChanged(change);
-        changedAt.set(change.tunnelId, performance.now());
-      },
-    });
     pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-ike-keys-'));
   }, 60_000);
 
   afterAll(async () => {
     const footprint = harness?.footprint;
-    await attached?.close();
     await sim?.close();
     await harness?.stop();
     if (pskDir) await rm(pskDir, { recursive: true, force: true });
@@ -107,7 +103,6 @@ suite(title, () => {
       console.log(await harness.logTails(40));
     });
     await harness.terminateAll();
-    expect(attached.failures).toEqual([]);
   });
 
   const target = (index: number, extra: Record<string, unknown> = {}) => ({
@@ -124,10 +119,11 @@ suite(title, () => {
 
   function rotator(rules: unknown[], extra: Record<string, unknown> = {}): Rotator {
     return createRotator({
-      client: createPskClient({ apiToken: TOKEN, baseUrl: attached.url, retry: { baseDelayMs: 1 } }),
+      client: createPskClient({ apiToken: TOKEN, baseUrl: sim.url, retry: { baseDelayMs: 1 } }),
       pskDir,
       defaultAccountId: DEMO_ACCOUNT_ID,
       delivery: parseDeliveryConfig(JSON.stringify({ tunnels: rules, ...extra }), '/test/delivery.json'),
+      health: { waitMs: 10_000, pollMs: 100 },
       confirm: () => true,
     });
   }
@@ -167,6 +163,9 @@ suite(title, () => {
     expect(answer.text).toMatch(
       /Delivered to strongswan:tun-0: loaded into charon at .*ESTABLISHED with the new key\./,
     );
+    // Cloudflare's view (the simulator's health query answered from Cloudflare's daemon) agrees.
+    expect(answer.output.health).toMatchObject({ state: 'up', colos: 3 });
+    expect(answer.text).toMatch(/Cloudflare sees the tunnel up again/);
     expect(await harness.isUp(TUNNELS[0] as HarnessTunnel)).toBe(true);
 
     // The key the device has is the key file's: Cloudflare's side given the file's content, a new IKE SA comes up.
@@ -190,10 +189,12 @@ suite(title, () => {
     expect(answer.output).toMatchObject({ status: 'completed', applied: 3 });
     for (const [index, tunnel] of answer.output.tunnels.entries()) {
       expect(tunnel.delivery).toMatchObject({ result: 'delivered', ike_up: true });
+      expect(tunnel.health).toMatchObject({ state: 'up' });
       expect(await harness.isUp(TUNNELS[index] as HarnessTunnel)).toBe(true);
       expect(await readFile(tunnel.psk_file ?? '', 'utf8')).toBe(simKey(index));
     }
     expect(answer.text).toMatch(/Delivery to the customer devices: 3 delivered\./);
+    expect(answer.text).toMatch(/Cloudflare's view after delivery: 3 up\./);
   });
 
   it('no target: skipped, and the device fails with AUTHENTICATION_FAILED; the result says the tunnel is down', async () => {
@@ -207,6 +208,13 @@ suite(title, () => {
     expect(await harness.isUp(TUNNELS[1] as HarnessTunnel)).toBe(true);
     await harness.terminateAll();
     expect(isAuthenticationFailure(await initiateFailure(1))).toBe(true);
+    // Nothing reached the device, so nothing waited on Cloudflare's view; asked now, it says down.
+    expect(answer.output.tunnels[0]?.health).toBeUndefined();
+    const [later] = await checkTunnelHealth(createPskClient({ apiToken: TOKEN, baseUrl: sim.url }), {
+      accountId: DEMO_ACCOUNT_ID,
+      tunnelIds: [ids[1] ?? ''],
+    });
+    expect(later?.health).toMatchObject({ state: 'down' });
   });
 
   it('a failing target, then the way back: the previous key is put back and the IKE SA comes up', async () => {

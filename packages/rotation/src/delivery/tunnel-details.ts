@@ -2,13 +2,18 @@ import type { IpsecTunnelDetails, TunnelFacts } from '@ipsec-psk/core';
 
 /**
  * What delivery needs of a tunnel beyond its id and name: Cloudflare's endpoints (the device's peer and Cloudflare's
- * IKE identity; the device's own address), the tunnel's interface prefix, and the device's custom FQDN identity.
+ * IKE identity; the device's own address), the tunnel's interface prefix, the device's custom FQDN identity, and
+ * whether Cloudflare health-checks the tunnel (the check after delivery needs it).
  * Core sets each only when Cloudflare's value has the documented shape, so API text never reaches a device's
  * configuration unchecked.
  */
 export type TunnelDetailsForDelivery = Pick<
   TunnelFacts,
-  'cloudflareEndpoint' | 'customerEndpoint' | 'interfaceAddress' | 'customRemoteIdentity'
+  | 'cloudflareEndpoint'
+  | 'customerEndpoint'
+  | 'interfaceAddress'
+  | 'customRemoteIdentity'
+  | 'healthCheckEnabled'
 >;
 
 /** The delivery details of a tunnel as core reads it (`getIpsecTunnel`, `listIpsecTunnels`). */
@@ -18,6 +23,7 @@ export function deliveryDetails(tunnel: IpsecTunnelDetails): TunnelDetailsForDel
     customerEndpoint: tunnel.customerEndpoint,
     interfaceAddress: tunnel.interfaceAddress,
     customRemoteIdentity: tunnel.customRemoteIdentity,
+    healthCheckEnabled: tunnel.healthCheckEnabled,
   };
   for (const key of Object.keys(details) as (keyof TunnelDetailsForDelivery)[]) {
     if (details[key] === undefined) delete details[key];

@@ -1,7 +1,10 @@
 import type { Delivery } from '../delivery/deliver.js';
 import type { DeliveryJob } from '../delivery/job.js';
-import type { DeliveryOutput } from '../output.js';
-import type { SendOutcome } from './fleet-send.js';
+import { healthAfterDelivery } from '../health/after-delivery.js';
+import type { HealthProgress } from '../health/tunnel-health-wait.js';
+import type { StepsDeps } from '../one/steps.js';
+import type { DeliveryOutput, HealthOutput } from '../output.js';
+import type { OnProgress, SendOutcome } from './fleet-send.js';
 
 // The fleet's order: Cloudflare first, then the device. Keys are made here, so the device could go first, but a
 // device holding a key Cloudflare does not (a refused, unsent or lost request) is just as down as the reverse, and
@@ -49,4 +52,27 @@ export async function deliverFleet(
     if (result) results.set(job.tunnelId, result);
   });
   return results;
+}
+
+/**
+ * Cloudflare's view of every tunnel whose key reached its device, after the bounded wait; progress goes to the
+ * fleet's own reporter, so a client that resets its timeout on progress keeps waiting.
+ */
+export async function fleetHealth(
+  deps: Pick<StepsDeps, 'client' | 'health' | 'now'>,
+  accountId: string,
+  outcomes: readonly SendOutcome[],
+  deliveries: ReadonlyMap<string, DeliveryOutput>,
+  onProgress?: OnProgress,
+): Promise<Map<string, HealthOutput>> {
+  const at = deps.now();
+  const delivered = outcomes.map((outcome) => ({
+    tunnelId: outcome.tunnel.id,
+    facts: outcome.tunnel,
+    delivery: deliveries.get(outcome.tunnel.id),
+    at,
+  }));
+  const total = outcomes.length;
+  const progress: HealthProgress | undefined = onProgress && ((message) => onProgress(total, total, message));
+  return healthAfterDelivery(deps.client, accountId, delivered, deps.health, progress);
 }

@@ -1,7 +1,7 @@
 import { neutralizeText } from '@ipsec-psk/core';
-import type { DeliveryOutput, FleetOutput, FleetTunnel } from '../output.js';
+import type { FleetOutput, FleetTunnel } from '../output.js';
 import { canonicalTime, NAME_MAX_LENGTH } from '../text/rotation-text.js';
-import type { FleetTunnelFacts } from '../types.js';
+import type { AfterSend, FleetTunnelFacts } from '../types.js';
 import type { FleetTarget } from './fleet-prepare.js';
 import type { SendOutcome } from './fleet-send.js';
 
@@ -27,7 +27,7 @@ export function fleetOutcomeOutput(
   target: FleetTarget,
   outcomes: readonly SendOutcome[],
   reveal: boolean,
-  deliveries?: ReadonlyMap<string, DeliveryOutput>,
+  after: AfterSend = {},
 ): FleetOutput {
   const count = (result: SendOutcome['result']) => outcomes.filter((o) => o.result === result).length;
   return {
@@ -35,8 +35,10 @@ export function fleetOutcomeOutput(
     status: count('unknown') > 0 ? 'outcome_unknown' : 'completed',
     tunnels: outcomes.map((outcome) => {
       const entry = describe(outcome.tunnel, outcome, reveal);
-      const delivery = deliveries?.get(outcome.tunnel.id);
+      const delivery = after.deliveries?.get(outcome.tunnel.id);
       if (delivery) entry.delivery = delivery;
+      const health = after.health?.get(outcome.tunnel.id);
+      if (health) entry.health = health;
       return entry;
     }),
     applied: count('applied'),

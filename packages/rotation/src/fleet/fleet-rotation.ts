@@ -16,7 +16,7 @@ import {
 } from '../text/fleet-text.js';
 import { formatTime } from '../text/rotation-text.js';
 import type { ConfirmAnswer, Confirmer, FleetTunnelFacts, FormReply } from '../types.js';
-import { deliverFleet } from './fleet-delivery.js';
+import { deliverFleet, fleetHealth } from './fleet-delivery.js';
 import {
   auditFleet,
   type FleetAnswer,
@@ -353,8 +353,11 @@ export class FleetRotation {
     if ('error' in outcomes) return this.steps.fail(outcomes.error);
     // Under the tunnels' locks, after every key and outcome line is on disk; each delivery is bounded.
     const deliveries = deps.delivery && (await deliverFleet(deps.delivery, target.accountId, outcomes));
-    const output = fleetOutcomeOutput(deps.sandbox, target, outcomes, deps.reveal, deliveries);
-    return { output, text: fleetResultText(this.steps.prefix(), outcomes, deps.reveal, deliveries) };
+    const health =
+      deliveries && (await fleetHealth(deps, target.accountId, outcomes, deliveries, onProgress));
+    const after = { deliveries, health };
+    const output = fleetOutcomeOutput(deps.sandbox, target, outcomes, deps.reveal, after);
+    return { output, text: fleetResultText(this.steps.prefix(), outcomes, deps.reveal, after) };
   }
 }
 

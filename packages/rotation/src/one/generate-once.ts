@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isPskError, type PskGenerated } from '@ipsec-psk/core';
 import type { ConfirmedBy } from '../confirm/channel.js';
 import { errorCode } from '../error-code.js';
+import { healthAfterDelivery } from '../health/after-delivery.js';
 import { fingerprint, type KeyReservation } from '../store/psk-store.js';
 import { deliverySentences } from '../text/delivery-text.js';
 import type { RotationAnswer, RotationOutput, Target, TunnelFacts } from '../types.js';
@@ -157,7 +158,15 @@ async function storeKey(
       ipsecId: undefined,
       operation: 'psk_generate',
     });
-    next = deliverySentences(output.delivery, target.tunnelId);
+    const health = await healthAfterDelivery(
+      steps.deps.client,
+      target.accountId,
+      [{ tunnelId: target.tunnelId, facts: before, delivery: output.delivery, at: steps.deps.now() }],
+      steps.deps.health,
+    );
+    const verdict = health.get(target.tunnelId);
+    if (verdict) output.health = verdict;
+    next = deliverySentences(output.delivery, target.tunnelId, verdict);
   }
   return {
     key: { psk: result.psk, fingerprint: print, file: stored.file },

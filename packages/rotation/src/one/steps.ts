@@ -3,6 +3,7 @@ import type { ConsentKind, ConsentRequest, ConsentTokens } from '../confirm/cons
 import type { Delivery } from '../delivery/deliver.js';
 import { deliveryDetails } from '../delivery/tunnel-details.js';
 import { errorCode } from '../error-code.js';
+import type { HealthWaitOptions } from '../health/tunnel-health-wait.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
 import { type AuditEntry, type AuditLog, type AuditRecord, auditEntry } from '../store/audit-log.js';
@@ -38,6 +39,8 @@ export interface StepsDeps {
   inFlight: InFlight;
   /** Delivers stored keys to the devices the operator configured (IPSEC_PSK_DELIVERY); none: no delivery. */
   delivery?: Delivery | undefined;
+  /** After a delivery: how long to wait for Cloudflare to see the tunnel up (IPSEC_PSK_HEALTH_WAIT); none: no wait. */
+  health?: HealthWaitOptions | undefined;
 }
 
 /** What a persisting call came to: the answer, and the key when Cloudflare returned one. */

@@ -1,4 +1,5 @@
-import type { DeliveryOutput } from '../output.js';
+import type { DeliveryOutput, HealthOutput } from '../output.js';
+import { healthSentence } from './health-text.js';
 
 // What a person (or the model) reads about delivering a key to its device: where it went, whether the tunnel is
 // up, and when it is not, what to do. Details are our own words (a program's output neutralised); no key.
@@ -25,8 +26,9 @@ function configFile(delivery: DeliveryOutput): string {
     : '';
 }
 
-/** The sentences about one tunnel's delivery, for the rotation's text. */
-export function deliverySentences(delivery: DeliveryOutput, tunnelId: string): string {
+/** The sentences about one tunnel's delivery, for the rotation's text; `health` when Cloudflare's view was asked. */
+export function deliverySentences(delivery: DeliveryOutput, tunnelId: string, health?: HealthOutput): string {
+  if (health) return `Delivered to ${delivery.target}: ${delivery.detail} ${healthSentence(health)}`;
   switch (delivery.result) {
     case 'delivered':
       if (delivery.ike_up) return `Delivered to ${delivery.target}: ${delivery.detail}`;
@@ -36,7 +38,10 @@ export function deliverySentences(delivery: DeliveryOutput, tunnelId: string): s
           'there; until then the tunnel is down.'
         );
       }
-      return `Delivered to ${delivery.target}: ${delivery.detail} Whether the tunnel came up was not checked here.`;
+      return (
+        `Delivered to ${delivery.target}: ${delivery.detail} Whether the tunnel came up was not checked (the ` +
+        'health check is off).'
+      );
     case 'failed':
       return (
         `Delivery to ${delivery.target} FAILED: ${delivery.detail} The tunnel is down until the device has the ` +

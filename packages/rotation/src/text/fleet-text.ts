@@ -1,10 +1,10 @@
 import { quoteText } from '@ipsec-psk/core';
 import type { SendOutcome } from '../fleet/fleet-send.js';
 import type { KeyAge } from '../one/check-back.js';
-import type { DeliveryOutput } from '../output.js';
 import type { TunnelHistory } from '../store/rotation-history.js';
-import type { FleetTunnelFacts } from '../types.js';
+import type { AfterSend, FleetTunnelFacts } from '../types.js';
 import { deliveryLine, deliverySummary } from './delivery-text.js';
+import { healthLine, healthSummary } from './health-text.js';
 import {
   formatTime,
   historyLines,
@@ -140,8 +140,9 @@ export function fleetResultText(
   prefix: string,
   outcomes: readonly SendOutcome[],
   reveal: boolean,
-  deliveries?: ReadonlyMap<string, DeliveryOutput>,
+  after: AfterSend = {},
 ): string {
+  const { deliveries, health } = after;
   const count = (result: SendOutcome['result']) => outcomes.filter((o) => o.result === result).length;
   const [applied, refused, unsent, unknown] = [
     count('applied'),
@@ -181,6 +182,20 @@ export function fleetResultText(
       'Delivery per tunnel:',
       ...capped(
         delivered.map(({ id, delivery }) => deliveryLine(id, delivery)),
+        'tunnels',
+      ),
+    );
+  }
+  const checked = outcomes.flatMap((o) => {
+    const verdict = health?.get(o.tunnel.id);
+    return verdict ? [{ id: o.tunnel.id, verdict }] : [];
+  });
+  if (checked.length > 0) {
+    lines.push(
+      '',
+      healthSummary(checked.map((c) => c.verdict)),
+      ...capped(
+        checked.map(({ id, verdict }) => healthLine(id, verdict)),
         'tunnels',
       ),
     );

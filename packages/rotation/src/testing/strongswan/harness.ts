@@ -132,9 +132,11 @@ export class StrongSwanHarness {
     }
   }
 
-  /** Whether the device's IKE SA of the tunnel is ESTABLISHED with its CHILD_SA INSTALLED. */
-  async isUp(tunnel: HarnessTunnel): Promise<boolean> {
-    const sas = await this.client(this.device).listSas({ ike: tunnel.connection });
+  /** Whether one side's IKE SA of the tunnel (the device's by default) is ESTABLISHED with its CHILD_SA INSTALLED. */
+  async isUp(tunnel: HarnessTunnel, side: Role = 'device'): Promise<boolean> {
+    const [peer, ike] =
+      side === 'device' ? [this.device, tunnel.connection] : [this.cloudflare, cloudflareConnection(tunnel)];
+    const sas = await this.client(peer).listSas({ ike });
     return sas.some(
       (sa) => sa.state === 'ESTABLISHED' && sa.children.some((child) => child.state === 'INSTALLED'),
     );
