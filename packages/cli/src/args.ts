@@ -16,6 +16,8 @@ export interface Options {
   sandbox: boolean;
   /** health: how long to keep asking until every tunnel is up, in seconds. */
   waitS: number;
+  /** rotate, restore: print the devices' configuration text (with the keys) after the result. */
+  showConfig: boolean;
 }
 
 /** Reads the arguments (after the program name); throws UsageError naming the option and the rule. */
@@ -69,6 +71,11 @@ export function parse(args: string[]): Options | 'help' | 'version' {
     if (values['validate-only'] || values.yes)
       throw new UsageError('--validate-only and --yes are for rotate');
   }
+  if (values['show-config'] && command !== 'rotate' && command !== 'restore') {
+    throw new UsageError('--show-config is for rotate and restore');
+  }
+  if (values['show-config'] && values.json)
+    throw new UsageError('--show-config prints text: leave out --json');
   const waitS = values.wait === undefined ? 0 : Number(values.wait);
   if (values.wait !== undefined) {
     if (command !== 'health') throw new UsageError('--wait is for health');
@@ -87,6 +94,7 @@ export function parse(args: string[]): Options | 'help' | 'version' {
     json: values.json === true,
     sandbox: values.sandbox === true,
     waitS,
+    showConfig: values['show-config'] === true,
   };
 }
 
@@ -97,6 +105,7 @@ const OPTIONS = {
   'validate-only': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   json: { type: 'boolean' },
+  'show-config': { type: 'boolean' },
   sandbox: { type: 'boolean' },
   wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },

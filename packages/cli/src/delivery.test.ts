@@ -220,9 +220,26 @@ describe('ipsec-psk with a delivery file', () => {
     expect((await run(['health', ID(0), '--wait', 'x'])).stderr).toMatch(/--wait must be a whole number/);
   });
 
+  it('--show-config prints the configuration text the operator asked for; without it, only its file', async () => {
+    await writeFile(
+      join(work, 'delivery.json'),
+      JSON.stringify({ default: { kind: 'config', platform: 'fortios' } }),
+      { mode: 0o600 },
+    );
+    const quiet = await run(['rotate', ID(0), '--yes']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toMatch(/\.fortios\.txt/);
+    expectNoKeys(quiet);
+    const shown = await run(['rotate', ID(0), '--yes', '--show-config']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`--- configuration for tunnel ${ID(0)}`);
+    expect(shown.stdout).toContain(simKey(0));
+    expect((await run(['list', '--show-config'])).stderr).toMatch(/--show-config is for rotate and restore/);
+  });
+
   it('--help documents restore, health and exit statuses 5 and 6', async () => {
     const help = await run(['--help']);
-    expect(help.stdout).toMatch(/ipsec-psk restore TUNNEL \[--yes\] \[--json\]/);
+    expect(help.stdout).toMatch(/ipsec-psk restore TUNNEL \[--yes\] \[--json \| --show-config\]/);
     expect(help.stdout).toMatch(/ipsec-psk health {2}TUNNEL\.\.\. \[--wait SECONDS\] \[--json\]/);
     expect(help.stdout).toMatch(/5 applied, but delivery to a configured target failed/);
     expect(help.stdout).toMatch(/6 a tunnel\nwhose key reached its device that Cloudflare does not see up/);

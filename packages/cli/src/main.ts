@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import type { Sandbox } from '@ipsec-psk/cloudflare-sim';
 import { createPskClient, isPskError, type PskClient } from '@ipsec-psk/core';
 import {
@@ -6,6 +7,7 @@ import {
   checkTunnelHealth,
   createRotator,
   type DeliveryConfig,
+  type FleetOutput,
   listTunnels,
   loadConfig,
   loadDeliveryConfig,
@@ -157,7 +159,21 @@ async function rotate(
         });
   if ('error' in answer) throw new ReportedError(answer.error);
   process.stdout.write(`${options.json ? JSON.stringify(answer.output, null, 2) : answer.text}\n`);
+  if (options.showConfig) await printConfigs(answer.output);
   return exitFor(answer.output);
+}
+
+/** The operator asked (--show-config): each device configuration text written by this run, after the result. */
+async function printConfigs(output: FleetOutput): Promise<void> {
+  for (const tunnel of output.tunnels) {
+    const file = tunnel.delivery?.config_file;
+    if (!file) continue;
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    process.stdout.write(
+      `\n--- configuration for tunnel ${tunnel.ipsec_tunnel_id} (${file}) ---\n` +
+        `${text ?? '(the file could not be read)\n'}`,
+    );
+  }
 }
 
 /** A failure whose message is already the server's own safe words. */

@@ -7,9 +7,9 @@ delivered to the customer devices the operator configured (IPSEC_PSK_DELIVERY).
 
 Usage:
   ipsec-psk list    [--name TEXT] [--older-than DAYS] [--json]
-  ipsec-psk rotate  TUNNEL... [--validate-only] [--yes] [--json]
-  ipsec-psk rotate  (--name TEXT | --older-than DAYS)... [--validate-only] [--yes] [--json]
-  ipsec-psk restore TUNNEL [--yes] [--json]
+  ipsec-psk rotate  TUNNEL... [--validate-only] [--yes] [--json | --show-config]
+  ipsec-psk rotate  (--name TEXT | --older-than DAYS)... [--validate-only] [--yes] [--json | --show-config]
+  ipsec-psk restore TUNNEL [--yes] [--json | --show-config]
   ipsec-psk health  TUNNEL... [--wait SECONDS] [--json]
 
   TUNNEL is a tunnel id or a tunnel's exact name. rotate asks "[y/N]" on the terminal once for all tunnels.
@@ -26,6 +26,7 @@ Options:
   --validate-only    check that Cloudflare would accept new keys; change nothing, ask nothing
   --yes              do not ask (for scheduled jobs); the question is still printed to stderr
   --json             print the result as JSON on stdout
+  --show-config      after the result, print the configuration text written for each device (it holds the key)
   --wait SECONDS     health: keep asking up to this long (default 0: ask once)
   --sandbox          use a local in-process simulator: no account or token needed, nothing real changes
   --help, --version

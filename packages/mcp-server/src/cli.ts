@@ -12,8 +12,9 @@ import { runStdio } from './run-stdio.js';
 import { loadServerConfig, type ServerConfig } from './server-config.js';
 import { SERVER_VERSION } from './version.js';
 
-const USAGE = `ipsec-psk-mcp ${SERVER_VERSION}: MCP server (stdio) with the tool generate_ipsec_psk, which rotates the
-pre-shared key of a Cloudflare Magic WAN / Magic Transit IPsec tunnel after the user confirms.
+const USAGE = `ipsec-psk-mcp ${SERVER_VERSION}: MCP server (stdio or Streamable HTTP) whose tools rotate the pre-shared keys
+of Cloudflare Magic WAN / Magic Transit IPsec tunnels after the user confirms, deliver them to the customer devices
+and check the tunnels came back.
 
 Usage: ipsec-psk-mcp [--sandbox] [--http [--host HOST] [--port PORT]]
        ipsec-psk-mcp --new-token NAME
@@ -45,6 +46,10 @@ Environment:
   IPSEC_PSK_REVEAL                          1: include the key itself in tool results (default 0)
   IPSEC_PSK_APP_REVEAL                      0: the MCP App panel may not show the key (default 1: it may,
                                             to the user only, never to the model)
+  IPSEC_PSK_DELIVERY                        absolute path of the delivery file: where each tunnel's new key
+                                            goes (a strongSwan daemon, a program, configuration text)
+  IPSEC_PSK_HEALTH_WAIT                     seconds to wait for Cloudflare to see a tunnel up after its key
+                                            reached the device (default 120, at most 40 in a tool call; 0: off)
 
 HTTP mode (--http):
   IPSEC_PSK_HTTP_TOKENS_FILE                file of bearer tokens: "NAME sha256:HEX [SCOPE...]" per line
@@ -155,6 +160,8 @@ async function main(): Promise<void> {
     confirmMode: config.confirmMode,
     reveal: config.reveal,
     appReveal: config.appReveal,
+    delivery: config.delivery,
+    health: config.health,
     sandbox,
     defaultAccountId: simulator?.accountId ?? config.defaultAccountId,
     logger,

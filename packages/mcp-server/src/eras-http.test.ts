@@ -64,7 +64,7 @@ async function keyFiles(h: HttpHarness): Promise<string[]> {
 const text = (result: CallToolResult) => JSON.stringify(result.content);
 
 describe('a client pinned to MCP 2026-07-28, over HTTP with a bearer token', TIMEOUT, () => {
-  it('connects with server/discover, lists the three tools, validates, and the form confirms one rotation', async () => {
+  it('connects with server/discover, lists the five tools, validates, and the form confirms one rotation', async () => {
     const h = await serve();
     const c = await open(h, 'modern', ALICE, 'accept');
     expect(c.client.getProtocolEra()).toBe('modern');

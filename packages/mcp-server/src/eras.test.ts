@@ -61,7 +61,7 @@ async function keyFiles(): Promise<string[]> {
 }
 
 describe('a client pinned to MCP 2026-07-28, over stdio', TIMEOUT, () => {
-  it('finds the server with server/discover and sees the three tools, none of the panel’s', async () => {
+  it('finds the server with server/discover and sees the five tools, none of the panel’s', async () => {
     const c = await open('modern');
     expect(c.client.getProtocolEra()).toBe('modern');
     const { tools } = await c.client.listTools();

@@ -2,8 +2,11 @@ import {
   CONFIRM_MODES,
   ConfigError,
   type ConfirmMode,
+  type DeliveryConfig,
   flag,
+  type HealthWaitOptions,
   loadConfig,
+  loadDeliveryConfig,
   type RotationConfig,
   setting,
 } from '@ipsec-psk/rotation';
@@ -14,7 +17,17 @@ export interface ServerConfig extends RotationConfig {
   confirmMode: ConfirmMode;
   /** Whether the MCP App may show the key to the user, in the View only (`IPSEC_PSK_APP_REVEAL`, default on). */
   appReveal: boolean;
+  /** Where stored keys are delivered (`IPSEC_PSK_DELIVERY`); none: nowhere. */
+  delivery: DeliveryConfig | undefined;
+  /** The wait for Cloudflare's health view after a delivery, capped so a call ends inside a client's timeout. */
+  health: HealthWaitOptions | undefined;
 }
+
+/**
+ * The longest health wait inside a tool call: clients time a call out after 60 s unless it sends progress, and
+ * the rotation and delivery come first. check_ipsec_tunnel_health asks again later.
+ */
+export const MCP_HEALTH_WAIT_MAX_MS = 40_000;
 
 /** Reads and checks the environment. Throws `ConfigError` naming the first bad setting. */
 export function loadServerConfig(
@@ -34,5 +47,13 @@ export function loadServerConfig(
     true,
     '1 (default: the App may show the key to the user) or 0',
   );
-  return { ...loadConfig(env, options), confirmMode: confirm as ConfirmMode, appReveal };
+  const shared = loadConfig(env, options);
+  const waitMs = Math.min(shared.healthWaitMs, MCP_HEALTH_WAIT_MAX_MS);
+  return {
+    ...shared,
+    confirmMode: confirm as ConfirmMode,
+    appReveal,
+    delivery: loadDeliveryConfig(env),
+    health: waitMs > 0 ? { waitMs } : undefined,
+  };
 }

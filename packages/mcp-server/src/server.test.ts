@@ -26,7 +26,7 @@ const validations = () => h.sim.count({ operation: 'psk_generate', validateOnly:
 const tunnelPsk = (tunnel = DEMO_TUNNEL_ID) => h.sim.tunnel(DEMO_ACCOUNT_ID, tunnel)?.psk;
 
 describe('tools/list', () => {
-  it('three tools for the model (the rotations linked to the panel); no panel tools without MCP Apps', async () => {
+  it('five tools for the model (the rotations linked to the panel); no panel tools without MCP Apps', async () => {
     h = await startHarness();
     const { tools } = await h.client.listTools();
     expectToolContract(tools as ListedTool[]);

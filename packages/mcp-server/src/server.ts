@@ -10,9 +10,11 @@ import { APP_TOOLS } from './app-tool-names.js';
 import { PROGRESS_INTERVAL_MS } from './keep-alive.js';
 import { listAppToolsOnlyToApps } from './tools/app-only.js';
 import { registerAppTools } from './tools/app-tools.js';
+import { registerCheckHealthTool } from './tools/check-ipsec-tunnel-health.js';
 import { registerGenerateIpsecPskTool } from './tools/generate-ipsec-psk.js';
 import type { KeyLinkOffer } from './tools/key-page.js';
 import { registerListIpsecTunnelsTool } from './tools/list-ipsec-tunnels.js';
+import { registerRestoreIpsecPskTool } from './tools/restore-ipsec-psk.js';
 import { registerRotateIpsecPsksTool } from './tools/rotate-ipsec-psks.js';
 import { SERVER_VERSION } from './version.js';
 import { registerViewResource } from './view-resource.js';
@@ -52,7 +54,9 @@ export interface IpsecPskServer {
 function instructions(sandbox: boolean, unfinished: readonly AuditRecord[]): string {
   let text =
     'Rotates the pre-shared key of Cloudflare Magic WAN / Magic Transit IPsec tunnels with generate_ipsec_psk; ' +
-    'list_ipsec_tunnels (read-only) finds a tunnel id by name and shows how old each key is. ' +
+    'list_ipsec_tunnels (read-only) finds a tunnel id by name and shows how old each key is; rotate_ipsec_psks ' +
+    'rotates several at once; check_ipsec_tunnel_health (read-only) asks whether Cloudflare sees tunnels up; ' +
+    'restore_ipsec_psk puts a previous key back when delivering a new one to the device failed. ' +
     'Validate first (validate_only=true). A real rotation breaks the tunnel until the new key ' +
     'is configured on the customer device, so it always needs the user’s explicit confirmation; never confirm on ' +
     'their behalf. Keys are written to files on the server machine, not shown.';
@@ -101,11 +105,17 @@ export function createServerFactory(options: CreateServerOptions): ServerFactory
           options.keyLinks && principal !== undefined ? { links: options.keyLinks, principal } : undefined,
       });
       registerRotateIpsecPsksTool(server, flows.fleet, progress);
+      registerRestoreIpsecPskTool(server, flows.restore, progress);
       registerListIpsecTunnelsTool(server, {
         client: options.client,
         defaultAccountId: options.defaultAccountId,
         sandbox: options.sandbox ?? false,
         now: options.now ?? (() => new Date()),
+      });
+      registerCheckHealthTool(server, {
+        client: options.client,
+        defaultAccountId: options.defaultAccountId,
+        sandbox: options.sandbox ?? false,
       });
       registerAppTools(server, flows.panel);
       listAppToolsOnlyToApps(server, Object.values(APP_TOOLS));

@@ -175,7 +175,13 @@ function engineFor(
     fleet,
     appReveal: options.appReveal ?? true,
   });
-  const restore = new RestoreFlow(steps, fleet, options.defaultAccountId);
+  const restore = new RestoreFlow({
+    steps,
+    fleet,
+    tokens: shared.tokens,
+    confirmMode,
+    defaultAccountId: options.defaultAccountId,
+  });
   return {
     steps,
     rotation,

@@ -104,6 +104,13 @@ export interface RevealableKey {
   psk: Secret;
   fingerprint: string;
   file: string | undefined;
+  /** Configuration text for the device, with the key, written by delivery (0600, beside the key). */
+  configFile?: string | undefined;
+}
+
+/** What the panel's Reveal shows: the key, and the device's configuration text when delivery wrote one. */
+export interface Revealed extends RevealableKey {
+  config?: Secret | undefined;
 }
 
 /** What became of a fleet's keys after Cloudflare's answer, by tunnel id: delivery, then Cloudflare's health view. */

@@ -38,6 +38,7 @@ export async function launchBrowser(): Promise<Browser> {
 export async function startPanelHost(
   sim: Simulator,
   apiToken: string,
+  env: Record<string, string> = {},
 ): Promise<{ host: TestHost; pskDir: string }> {
   const pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-browser-'));
   const host = await startTestHost({
@@ -50,6 +51,7 @@ export async function startPanelHost(
         CLOUDFLARE_BASE_URL: sim.url,
         CLOUDFLARE_ACCOUNT_ID: DEMO_ACCOUNT_ID,
         IPSEC_PSK_DIR: pskDir,
+        ...env,
       },
     },
   });

@@ -15,8 +15,9 @@ export const APP_ONLY_TOOLS = ['ipsec_psk_panel_answer', 'ipsec_psk_panel_open',
 
 /**
  * The tool-list contract every client sees, wherever it is listed from (in memory, over stdio, through the MCP
- * Inspector): three tools for the model: generate_ipsec_psk, destructive, with its four inputs and the panel
- * linked; rotate_ipsec_psks, destructive, for several tunnels; list_ipsec_tunnels, read-only. The panel's tools,
+ * Inspector): five tools for the model: generate_ipsec_psk, destructive, with its four inputs and the panel
+ * linked; rotate_ipsec_psks, destructive, for several tunnels; restore_ipsec_psk, destructive, the way back;
+ * list_ipsec_tunnels and check_ipsec_tunnel_health, read-only. The panel's tools,
  * marked app-only, are listed only to clients that declared MCP Apps (`apps`).
  */
 export function expectToolContract(tools: ListedTool[], { apps = false } = {}): void {
@@ -24,10 +25,24 @@ export function expectToolContract(tools: ListedTool[], { apps = false } = {}): 
     (tool) => !tool._meta?.ui?.visibility || tool._meta.ui.visibility.includes('model'),
   );
   expect(forModel.map((tool) => tool.name).sort()).toEqual([
+    'check_ipsec_tunnel_health',
     'generate_ipsec_psk',
     'list_ipsec_tunnels',
+    'restore_ipsec_psk',
     'rotate_ipsec_psks',
   ]);
+  const restore = forModel.find((listed) => listed.name === 'restore_ipsec_psk');
+  expect(restore?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+  expect(Object.keys(restore?.inputSchema.properties ?? {}).sort()).toEqual([
+    'account_id',
+    'confirmation_token',
+    'ipsec_tunnel_id',
+  ]);
+  expect(restore?.inputSchema.required).toEqual(['ipsec_tunnel_id']);
+  const health = forModel.find((listed) => listed.name === 'check_ipsec_tunnel_health');
+  expect(health?.annotations).toMatchObject({ readOnlyHint: true });
+  expect(health?.inputSchema.required).toEqual(['ipsec_tunnel_ids']);
+  expect(health?.outputSchema?.properties).toHaveProperty('tunnels');
   const bulk = forModel.find((listed) => listed.name === 'rotate_ipsec_psks');
   expect(bulk?.annotations).toMatchObject({
     readOnlyHint: false,

@@ -73,13 +73,19 @@ export function registerAppTools(server: McpServer, flow: PanelFlow): void {
     {
       title: 'Show the new key in the panel (panel only)',
       description:
-        'The user clicked Reveal key; the key goes to the panel alone, never to the model. One tunnel’s rotation ' +
-        'only: the keys of a bulk rotation stay in their files.',
+        'The user clicked Reveal key; the key (and the device’s configuration text, when delivery wrote one) goes ' +
+        'to the panel alone, never to the model. One tunnel’s rotation only: the keys of a bulk rotation stay in ' +
+        'their files.',
       inputSchema: z.object({ confirmation_id: confirmationId, nonce }),
       outputSchema: z.object({
         psk: z.string(),
         psk_fingerprint: z.string(),
         psk_file: z.string().optional(),
+        device_config: z
+          .string()
+          .optional()
+          .describe('The device’s configuration text with the key, when delivery wrote one (panel only).'),
+        device_config_file: z.string().optional(),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       _meta: APP_ONLY,

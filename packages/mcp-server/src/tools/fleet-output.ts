@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { confirmationOutputShape, deliveryOutputSchema, rotatedSchema } from './rotation-output.js';
+import {
+  confirmationOutputShape,
+  deliveryOutputSchema,
+  healthOutputSchema,
+  rotatedSchema,
+} from './rotation-output.js';
 
 // rotate_ipsec_psks's output schema: @ipsec-psk/rotation's FleetOutput, described for the model. A type test
 // (output-schemas.test-d.ts) keeps the two the same.
@@ -36,6 +41,7 @@ export const fleetTunnelShape = {
     .optional()
     .describe('For unknown: whether checking back showed the tunnel key changed after the request was sent.'),
   delivery: deliveryOutputSchema.optional(),
+  health: healthOutputSchema.optional(),
 };
 
 /** The structured result of rotate_ipsec_psks. */

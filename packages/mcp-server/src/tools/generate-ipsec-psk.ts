@@ -33,8 +33,10 @@ const DESCRIPTION = [
   'panel shown with the result, where only their click confirms) when the client supports it; otherwise it returns',
   'status confirmation_required with a confirmation_token — show the question to the user and call again with the',
   'token only after they explicitly agree. The new key is written to a 0600 file on the server',
-  'machine; the result gives its path and fingerprint, not the key. If status is outcome_unknown, do not retry',
-  'blindly: read the result, which says whether the key was replaced.',
+  'machine; the result gives its path and fingerprint, not the key. Where the operator configured delivery, the',
+  'server then hands the key to the customer device and the result says whether it took it (delivery) and whether',
+  'Cloudflare sees the tunnel up again (health). If status is outcome_unknown, do not retry blindly: read the',
+  'result, which says whether the key was replaced.',
 ].join(' ');
 
 const FORM_FIELD: ConfirmField = {

@@ -37,7 +37,8 @@ const DESCRIPTION = [
   'and call again with the token only after they explicitly agree. The new keys are',
   'made on the server and stored in 0600 files before they are sent, so no outcome loses a key; the result lists',
   'each tunnel as applied, not_applied (with Cloudflare’s reason; the old key still works), not_sent or unknown',
-  '(the stored key may or may not be in force). Also the safe way back when generate_ipsec_psk lost a key.',
+  '(the stored key may or may not be in force), and, where the operator configured delivery, whether its device',
+  'took the key and Cloudflare sees it up again. Also the safe way back when generate_ipsec_psk lost a key.',
 ].join(' ');
 
 /** Options of the tool beyond the flow. */

@@ -26,6 +26,10 @@ export const confirmationOutputShape = {
 export const deliveryOutputSchema = z
   .object({
     target: z.string().describe('The delivery target as the operator named it; "none" when none matched.'),
+    kind: z
+      .enum(['strongswan', 'command', 'config'])
+      .optional()
+      .describe('strongswan and command reach the device; config only writes text for a person to apply.'),
     result: z
       .enum(['delivered', 'failed', 'skipped'])
       .describe(
@@ -48,6 +52,20 @@ export const deliveryOutputSchema = z
   .describe(
     'Delivery of the new key to the customer device; present only when the operator configured delivery.',
   );
+
+/** Whether Cloudflare sees the tunnel up again (its health checks, read with a bounded wait). */
+export const healthOutputSchema = z
+  .object({
+    state: z
+      .enum(['up', 'down', 'unknown'])
+      .describe(
+        'unknown is not down: Cloudflare’s data runs behind; ask again with check_ipsec_tunnel_health.',
+      ),
+    detail: z.string().describe('Why (the server’s words).'),
+    checked_at: z.string().describe('When (ISO 8601).'),
+    colos: z.number().int().min(0).optional().describe('How many Cloudflare data centres reported.'),
+  })
+  .describe('Cloudflare’s view of the tunnel after the key reached its device.');
 
 /** The structured result of generate_ipsec_psk and of the panel's answer (snake_case, as MCP results are). */
 export const rotationOutputShape = {
@@ -87,4 +105,5 @@ export const rotationOutputShape = {
     .optional()
     .describe('In the panel’s answer only: whether Reveal key will work.'),
   delivery: deliveryOutputSchema.optional(),
+  health: healthOutputSchema.optional(),
 };

@@ -2,6 +2,7 @@
 // (name, id, key age) and one Rotate button for all; after the answer, one row per tunnel with its result and key
 // file. Names come from the API (neutralised by the server) and are written as text only. No key is ever shown here.
 import type { FleetOutput, FleetTunnel, TunnelResult } from '@ipsec-psk/rotation';
+import { deliveryLine, healthLine, isBack } from './device-view.js';
 import { $, element, lead, message, setText, show } from './dom.js';
 
 /** Whether a tool result is rotate_ipsec_psks's (several tunnels) rather than generate_ipsec_psk's. */
@@ -152,6 +153,8 @@ function details(tunnel: FleetTunnel, directory: string | undefined): (HTMLEleme
   if (tunnel.result === 'applied' && tunnel.psk_fingerprint) {
     lines.push(element('span', tunnel.psk_fingerprint, 'line soft small'));
   }
+  if (tunnel.delivery) lines.push(element('span', deliveryLine(tunnel.delivery), 'line'));
+  if (tunnel.health) lines.push(element('span', healthLine(tunnel.health), 'line'));
   return lines;
 }
 
@@ -205,10 +208,26 @@ export function renderFleetResults(output: FleetOutput): void {
   else lead(`Rotated ${applied} of ${plural(total, 'key')}`);
 
   const notes: string[] = [];
-  if (applied) {
+  const back = output.tunnels.filter((t) => isBack(t.delivery, t.health)).length;
+  const failed = output.tunnels.filter((t) => t.delivery?.result === 'failed').length;
+  if (back)
     notes.push(
-      'The old key of each applied tunnel no longer works: configure its new key on its customer device; the ' +
-        'tunnel stays down until then.',
+      `${back} of ${applied} devices took their new keys and Cloudflare sees those tunnels up again.`,
+    );
+  if (failed) {
+    notes.push(
+      `Delivery FAILED for ${plural(failed, 'tunnel')}: down until the device has the key (where this machine holds ` +
+        'the previous key, your assistant can put it back with restore_ipsec_psk).',
+    );
+  }
+  const delivering = output.tunnels.some((t) => t.delivery);
+  if (applied > back + failed) {
+    notes.push(
+      delivering
+        ? 'Any other applied tunnel is down until its device has the new key (delivered but not yet seen up, or ' +
+            'to configure by hand).'
+        : 'The old key of each applied tunnel no longer works: configure its new key on its customer device; the ' +
+            'tunnel stays down until then.',
     );
   }
   if (refused || unsent) notes.push('Tunnels not applied or not sent keep their old keys, which still work.');
@@ -219,5 +238,6 @@ export function renderFleetResults(output: FleetOutput): void {
     );
   }
   notes.push('The keys are not shown here: each is in its file (mode 0600) on the server machine.');
-  message(notes.join(' '), all ? 'success' : 'warning');
+  const settled = !delivering || back === applied;
+  message(notes.join(' '), failed ? 'danger' : all && settled ? 'success' : 'warning');
 }

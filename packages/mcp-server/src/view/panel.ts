@@ -13,6 +13,7 @@ import {
   type McpUiHostContext,
 } from '@modelcontextprotocol/ext-apps';
 import { APP_TOOLS, PANEL_SECRET_META } from '../app-tool-names.js';
+import { deliveryLine, deviceNotice, healthLine } from './device-view.js';
 import { $, lead, message, setText, show } from './dom.js';
 import { isFleet, renderFleetQuestion, renderFleetResults, renderFleetTunnels } from './fleet-view.js';
 
@@ -55,13 +56,15 @@ function renderHistory(lines: string[] | undefined): void {
 /** Tells the model what a bulk rotation came to: each tunnel's result and file, never a key. */
 function tellModelFleet(result: CallToolResult, output: FleetOutput): void {
   const tunnels = output.tunnels.map(
-    ({ ipsec_tunnel_id, result, psk_file, psk_fingerprint, reason, rotated }) => ({
+    ({ ipsec_tunnel_id, result, psk_file, psk_fingerprint, reason, rotated, delivery, health }) => ({
       ipsec_tunnel_id,
       result,
       psk_file,
       psk_fingerprint,
       reason,
       rotated,
+      delivery,
+      health,
     }),
   );
   const { status, account_id, applied, not_applied, not_sent, unknown } = output;
@@ -89,6 +92,8 @@ function tellModel(summary: string, output?: RotationOutput): void {
       'psk_fingerprint',
       'psk_file',
       'rotated',
+      'delivery',
+      'health',
     ] as const) {
       if (output[field] !== undefined) structured[field] = output[field];
     }
@@ -136,10 +141,18 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
       setText('fingerprint', output.psk_fingerprint ?? '');
       setText('file', output.psk_file ?? 'not stored');
       show('outcome');
-      message(
-        'The old key no longer works. Configure the new key on the customer device: the tunnel stays down until then.',
-        output.psk_file ? 'success' : 'danger',
-      );
+      if (output.delivery) {
+        const notice = deviceNotice(output.delivery, output.health);
+        setText('device-state', deliveryLine(output.delivery));
+        setText('health-state', output.health ? healthLine(output.health) : 'not checked');
+        show('device');
+        message(notice.text, output.psk_file ? notice.tone : 'danger');
+      } else {
+        message(
+          'The old key no longer works. Configure the new key on the customer device: the tunnel stays down until then.',
+          output.psk_file ? 'success' : 'danger',
+        );
+      }
       show('reveal-actions', viaPanel && output.reveal_available === true);
       break;
     case 'outcome_unknown':
@@ -158,9 +171,12 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
   if (viaPanel) {
     const where = output.psk_file ? `, file ${output.psk_file}` : '';
     const print = output.psk_fingerprint ? `, fingerprint ${output.psk_fingerprint}` : '';
+    const device = output.delivery ? `, delivery ${output.delivery.result}` : '';
+    const health = output.health ? `, Cloudflare sees the tunnel ${output.health.state}` : '';
     tellModel(
       `The user answered in the confirmation panel. Outcome: ${output.status}${print}${where}` +
-        `${output.rotated ? `, replaced: ${output.rotated}` : ''}. The key is not shown to the assistant.`,
+        `${output.rotated ? `, replaced: ${output.rotated}` : ''}${device}${health}. The key is not shown to the ` +
+        'assistant.',
       output,
     );
   }
@@ -222,29 +238,41 @@ async function reveal(): Promise<void> {
     message(textOf(result), 'danger');
     return;
   }
-  setText('key', (result.structuredContent as { psk: string }).psk);
+  const revealed = result.structuredContent as {
+    psk: string;
+    device_config?: string;
+    device_config_file?: string;
+  };
+  setText('key', revealed.psk);
   show('key-box');
   show('reveal-actions', false);
+  if (revealed.device_config) {
+    setText('config', revealed.device_config);
+    setText('config-file', revealed.device_config_file ?? '');
+    show('config-box');
+  }
 }
 
-async function copy(): Promise<void> {
-  const key = $('key');
+async function copy(source: string, button: string): Promise<void> {
+  const node = $(source);
   try {
-    await navigator.clipboard.writeText(key.textContent ?? '');
-    setText('copy', 'Copied');
+    await navigator.clipboard.writeText(node.textContent ?? '');
+    setText(button, 'Copied');
   } catch {
-    // Without the clipboard permission, select the key so the user can copy it themselves.
+    // Without the clipboard permission, select the text so the user can copy it themselves.
     const range = document.createRange();
-    range.selectNodeContents(key);
+    range.selectNodeContents(node);
     getSelection()?.removeAllRanges();
     getSelection()?.addRange(range);
-    setText('copy', 'Selected: press Ctrl+C');
+    setText(button, 'Selected: press Ctrl+C');
   }
 }
 
 function hide(): void {
   setText('key', '');
+  setText('config', '');
   show('key-box', false);
+  show('config-box', false);
   show('reveal-actions');
 }
 
@@ -276,7 +304,8 @@ async function render(result: CallToolResult): Promise<void> {
 $('rotate').addEventListener('click', () => void answer('rotate'));
 $('cancel').addEventListener('click', () => void answer('cancel'));
 $('reveal').addEventListener('click', () => void reveal());
-$('copy').addEventListener('click', () => void copy());
+$('copy').addEventListener('click', () => void copy('key', 'copy'));
+$('copy-config').addEventListener('click', () => void copy('config', 'copy-config'));
 $('hide').addEventListener('click', hide);
 
 app.addEventListener('hostcontextchanged', applyContext);

@@ -11,7 +11,7 @@ export type ConsentKind = 'token' | 'form' | 'reveal';
 
 /** What a confirmation confirms: exactly this action on exactly these tunnels of this account. */
 export interface ConsentRequest {
-  action: 'generate' | 'fleet';
+  action: 'generate' | 'fleet' | 'restore';
   accountId: string;
   tunnelIds: readonly string[];
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '@ipsec-psk/core';
-import type { FleetTunnelFacts, RevealableKey, TunnelFacts } from '../types.js';
+import type { FleetTunnelFacts, RevealableKey, Revealed, TunnelFacts } from '../types.js';
 import { CONSENT_ID, type ConsentDirectory, type ConsentRecord, newConsentId } from './consent-dir.js';
 
 /** How long the user has to answer the panel. */
@@ -63,6 +63,7 @@ interface Kept {
   file: string | undefined;
   fingerprint: string;
   until: number;
+  configFile?: string | undefined;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -180,14 +181,19 @@ export class PanelConfirmations {
   async keep(id: string, key: RevealableKey): Promise<void> {
     const record = await this.consent.read<PanelRecord>(id);
     if (record?.subject.kind !== 'tunnel') return;
-    const kept: Kept = { file: key.file, fingerprint: key.fingerprint, until: this.now() + REVEAL_WINDOW_MS };
+    const kept: Kept = {
+      file: key.file,
+      fingerprint: key.fingerprint,
+      until: this.now() + REVEAL_WINDOW_MS,
+      ...(key.configFile ? { configFile: key.configFile } : {}),
+    };
     if (key.file === undefined) this.unfiled.set(id, key.psk);
     await this.consent.unmark(id, 'kept');
     await this.consent.mark(id, 'kept', JSON.stringify(kept));
   }
 
   /** The key, for the panel that confirmed its rotation; a wrong nonce forgets it. */
-  async reveal(id: string, nonce: string, principal: string): Promise<RevealableKey | PanelRefusal> {
+  async reveal(id: string, nonce: string, principal: string): Promise<Revealed | PanelRefusal> {
     const record = await this.live(id, principal);
     if (record === 'unknown') return record;
     if (!sameDigest(await this.consent.marker(id, 'claimed'), nonce)) {
@@ -206,7 +212,9 @@ export class PanelConfirmations {
     }
     const psk = this.unfiled.get(id) ?? (kept.file === undefined ? undefined : await this.readKey(kept.file));
     if (!psk) return 'no_key';
-    return { psk, fingerprint: kept.fingerprint, file: kept.file };
+    // The configuration text holds the key too: read from its file now, like the key, and shown with it.
+    const config = kept.configFile === undefined ? undefined : await this.readKey(kept.configFile);
+    return { psk, fingerprint: kept.fingerprint, file: kept.file, configFile: kept.configFile, config };
   }
 }
 

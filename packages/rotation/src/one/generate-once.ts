@@ -169,7 +169,12 @@ async function storeKey(
     next = deliverySentences(output.delivery, target.tunnelId, verdict);
   }
   return {
-    key: { psk: result.psk, fingerprint: print, file: stored.file },
+    key: {
+      psk: result.psk,
+      fingerprint: print,
+      file: stored.file,
+      configFile: output.delivery?.config_file,
+    },
     answer: {
       output,
       text:

@@ -42,6 +42,9 @@ export interface RevealedKey {
   psk: string;
   psk_fingerprint: string;
   psk_file?: string;
+  /** The device's configuration text (with the key), when delivery wrote one for this rotation. */
+  device_config?: string;
+  device_config_file?: string;
 }
 
 /** An answer of one of the panel's calls, or a refusal with a safe message. */
@@ -174,6 +177,10 @@ export class PanelFlow {
     if (typeof key === 'string') return this.refused(key);
     const output: RevealedKey = { psk: key.psk.reveal(), psk_fingerprint: key.fingerprint };
     if (key.file) output.psk_file = key.file;
+    if (key.config && key.configFile) {
+      output.device_config = key.config.reveal();
+      output.device_config_file = key.configFile;
+    }
     return { output, text: `${steps.prefix()}The key (${key.fingerprint}) is shown in the panel only.` };
   }
 }

@@ -10,7 +10,7 @@ function wayBack(delivery: DeliveryOutput, tunnelId: string): string {
     return (
       ` This machine holds the tunnel's previous key (${delivery.previous_key_fingerprint}, in ` +
       `${delivery.previous_key_file}): putting it back at Cloudflare brings the tunnel up with the device's ` +
-      `current key. Run \`ipsec-psk restore ${tunnelId}\` (or restorePreviousKey({ tunnelId: '${tunnelId}' })): ` +
+      `current key. Put it back with restore_ipsec_psk, \`ipsec-psk restore ${tunnelId}\` or restorePreviousKey(): ` +
       'Set PSKs with that key, after a confirmation like any rotation.'
     );
   }

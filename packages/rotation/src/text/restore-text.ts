@@ -2,7 +2,7 @@ import { quoteText } from '@ipsec-psk/core';
 import type { HeldKey } from '../delivery/previous-key.js';
 import type { KeyAge } from '../one/check-back.js';
 import type { TunnelHistory } from '../store/rotation-history.js';
-import { formatTime, historyLines, NAME_MAX_LENGTH } from './rotation-text.js';
+import { formatTime, historyLines, NAME_MAX_LENGTH, tokenInstructions } from './rotation-text.js';
 
 /** What the restore question is about. */
 export interface RestoreQuestionFacts {
@@ -43,4 +43,14 @@ export function restoreQuestion(facts: RestoreQuestionFacts): string {
   if (history.length > 0)
     lines.push('', 'Earlier rotations of this tunnel (from the audit log):', ...history);
   return lines.join('\n');
+}
+
+/** What the model is told in the two-step flow of a restore. */
+export function restoreTokenInstructions(question: string, token: string, expiresAt: Date): string {
+  return tokenInstructions(
+    question,
+    token,
+    expiresAt,
+    'restore_ipsec_psk again with the same account_id and ipsec_tunnel_id',
+  );
 }
