@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import {
   cloudflareDaemon,
   exitOf,
   type HarnessTunnel,
-  isRunning,
+  harnessLeftovers,
   realIkeRequired,
   StrongSwanHarness,
   strongSwanPrerequisites,
@@ -95,12 +94,7 @@ suite(
       await sim?.close();
       await harness?.stop();
       for (const dir of [pskDir, work]) if (dir) await rm(dir, { recursive: true, force: true });
-      if (footprint) {
-        const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-        for (const netns of footprint.namespaces) expect(namespaces).not.toContain(netns);
-        for (const pid of footprint.pids) expect(isRunning(pid)).toBe(false);
-        expect(existsSync(footprint.dir)).toBe(false);
-      }
+      if (footprint) expect(harnessLeftovers(footprint)).toEqual([]);
     }, 30_000);
 
     beforeEach(async ({ onTestFailed }) => {

@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +5,8 @@ import { DEMO_ACCOUNT_ID, type Simulator, startSimulator } from '@ipsec-psk/clou
 import {
   cloudflareDaemon,
   type HarnessTunnel,
+  harnessLeftovers,
   isAuthenticationFailure,
-  isRunning,
   realIkeRequired,
   StrongSwanHarness,
   strongSwanPrerequisites,
@@ -94,12 +92,7 @@ suite(
       await harness?.stop();
       if (pskDir) await rm(pskDir, { recursive: true, force: true });
       if (work) await rm(work, { recursive: true, force: true });
-      if (footprint) {
-        const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-        for (const netns of footprint.namespaces) expect(namespaces).not.toContain(netns);
-        for (const pid of footprint.pids) expect(isRunning(pid)).toBe(false);
-        expect(existsSync(footprint.dir)).toBe(false);
-      }
+      if (footprint) expect(harnessLeftovers(footprint)).toEqual([]);
     }, 30_000);
 
     beforeEach(async ({ onTestFailed }) => {

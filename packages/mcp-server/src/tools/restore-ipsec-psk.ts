@@ -1,11 +1,10 @@
 import type { RestoreFlow } from '@ipsec-psk/rotation';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { progressReporter } from '../keep-alive.js';
-import { askInResult, type ConfirmField, confirmerFor, formReplyOf } from './confirmer.js';
+import type { ConfirmField } from './confirmer.js';
+import { callFleetFlow } from './fleet-call.js';
 import { fleetOutputShape } from './fleet-output.js';
 import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
-import { toolResult } from './tool-result.js';
 
 /** The tool's name, as assistants call it. */
 export const RESTORE_IPSEC_PSK = 'restore_ipsec_psk';
@@ -54,17 +53,9 @@ export function registerRestoreIpsecPskTool(
         title: 'Put the previous key back now',
         description: 'The current key stops working immediately.',
       };
-      const progress = progressReporter(ctx, options.progressIntervalMs);
-      try {
-        const answer = await restore.run(
-          { ...args, reply: formReplyOf(ctx) },
-          confirmerFor(server, ctx, field),
-          progress.report,
-        );
-        return 'ask' in answer ? askInResult(answer.ask, field) : toolResult(answer);
-      } finally {
-        progress.stop();
-      }
+      return callFleetFlow(server, ctx, field, options.progressIntervalMs, (reply, confirmer, onProgress) =>
+        restore.run({ ...args, reply }, confirmer, onProgress),
+      );
     },
   );
 }

@@ -2,12 +2,11 @@ import { FLEET_MAX, type FleetRotation } from '@ipsec-psk/rotation';
 import { registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { progressReporter } from '../keep-alive.js';
 import { VIEW_URI } from '../view-resource.js';
-import { askInResult, type ConfirmField, confirmerFor, formReplyOf } from './confirmer.js';
+import type { ConfirmField } from './confirmer.js';
+import { callFleetFlow } from './fleet-call.js';
 import { fleetOutputShape } from './fleet-output.js';
 import { accountIdInput, confirmationTokenInput, identifier } from './inputs.js';
-import { toolResult } from './tool-result.js';
 
 /** The tool's name, as assistants call it. */
 export const ROTATE_IPSEC_PSKS = 'rotate_ipsec_psks';
@@ -77,17 +76,9 @@ export function registerRotateIpsecPsksTool(
         title: `Rotate ${count === 1 ? 'the key' : `all ${count} keys`} now`,
         description: 'Each current key stops working immediately.',
       };
-      const progress = progressReporter(ctx, options.progressIntervalMs);
-      try {
-        const answer = await fleet.run(
-          { ...args, reply: formReplyOf(ctx) },
-          confirmerFor(server, ctx, field),
-          progress.report,
-        );
-        return 'ask' in answer ? askInResult(answer.ask, field) : toolResult(answer);
-      } finally {
-        progress.stop();
-      }
+      return callFleetFlow(server, ctx, field, options.progressIntervalMs, (reply, confirmer, onProgress) =>
+        fleet.run({ ...args, reply }, confirmer, onProgress),
+      );
     },
   );
 }

@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkTunnelHealth } from '../health/check-health.js';
 import type { DeliveryOutput } from '../output.js';
 import { createRotator, type Rotator } from '../rotator.js';
-import { isRunning } from '../testing/processes.js';
 import { cloudflareDaemon } from '../testing/strongswan/cloudflare-side.js';
 import { DEVICE_ADDRESS, type HarnessTunnel } from '../testing/strongswan/config.js';
-import { StrongSwanHarness } from '../testing/strongswan/harness.js';
+import { harnessLeftovers, StrongSwanHarness } from '../testing/strongswan/harness.js';
 import { realIkeRequired, strongSwanPrerequisites } from '../testing/strongswan/prerequisites.js';
 import { parseDeliveryConfig } from './config-file.js';
 import { isAuthenticationFailure } from './vici/client.js';
@@ -90,12 +87,7 @@ suite(title, () => {
     await sim?.close();
     await harness?.stop();
     if (pskDir) await rm(pskDir, { recursive: true, force: true });
-    if (footprint) {
-      const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-      for (const netns of footprint.namespaces) expect(namespaces).not.toContain(netns);
-      for (const pid of footprint.pids) expect(isRunning(pid)).toBe(false);
-      expect(existsSync(footprint.dir)).toBe(false);
-    }
+    if (footprint) expect(harnessLeftovers(footprint)).toEqual([]);
   }, 30_000);
 
   beforeEach(async ({ onTestFailed }) => {

@@ -5,7 +5,7 @@ import type { RotationSteps } from '../one/steps.js';
 import type { FleetOutput } from '../output.js';
 import type { AuditEntry } from '../store/audit-log.js';
 import { type TunnelHistory, tunnelHistory, unreadableHistory } from '../store/rotation-history.js';
-import type { Answered, AskLater, FleetTunnelFacts, FormReply } from '../types.js';
+import type { Answered, AskLater, ConfirmAnswer, Confirmer, FleetTunnelFacts, FormReply } from '../types.js';
 import { BATCH_SIZE } from './fleet-send.js';
 
 // What a fleet rotation does before anyone is asked: the ids checked, then one round trip that validates every
@@ -163,5 +163,25 @@ export async function auditFleet(
     );
   } catch (error) {
     steps.deps.logger.warn(`could not append to the audit log (${errorCode(error)})`);
+  }
+}
+
+/** Asks the user with the client's form, in place; a client that fails to ask is a refusal, recorded. */
+export async function askInPlace(
+  steps: RotationSteps,
+  target: FleetTarget,
+  confirmer: Confirmer,
+  question: string,
+): Promise<ConfirmAnswer | { error: string }> {
+  try {
+    return await confirmer.ask(question);
+  } catch (error) {
+    await auditFleet(steps, 'confirmation_refused', target, {
+      code: 'elicitation_failed',
+      confirmed_by: confirmer.via ?? 'form',
+    });
+    return steps.fail(
+      `The confirmation could not be completed (${(error as { name?: string }).name ?? 'error'}); nothing was sent.`,
+    );
   }
 }

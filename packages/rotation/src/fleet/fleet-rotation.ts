@@ -18,6 +18,7 @@ import { formatTime } from '../text/rotation-text.js';
 import type { ConfirmAnswer, Confirmer, FleetTunnelFacts, FormReply } from '../types.js';
 import { deliverFleet, fleetHealth } from './fleet-delivery.js';
 import {
+  askInPlace,
   auditFleet,
   type FleetAnswer,
   type FleetInput,
@@ -162,18 +163,8 @@ export class FleetRotation {
         text: fleetTokenInstructions(this.question(target, prepared), token, expiresAt),
       };
     }
-    let answer: ConfirmAnswer;
-    try {
-      answer = await confirmer.ask(this.question(target, prepared));
-    } catch (error) {
-      await auditFleet(this.steps, 'confirmation_refused', target, {
-        code: 'elicitation_failed',
-        confirmed_by: confirmer.via ?? 'form',
-      });
-      return this.steps.fail(
-        `The confirmation could not be completed (${(error as { name?: string }).name ?? 'error'}); nothing was sent.`,
-      );
-    }
+    const answer = await askInPlace(this.steps, target, confirmer, this.question(target, prepared));
+    if (typeof answer !== 'string') return answer;
     return this.answered(target, prepared.tunnels, answer, confirmer.via ?? 'form', onProgress);
   }
 

@@ -8,6 +8,7 @@ import type { AuditEntry } from '../store/audit-log.js';
 import { restoreQuestion, restoreTokenInstructions } from '../text/restore-text.js';
 import type { ConfirmAnswer, Confirmer, FleetTunnelFacts, FormReply } from '../types.js';
 import {
+  askInPlace,
   auditFleet,
   type FleetAnswer,
   type FleetPrepared,
@@ -151,20 +152,9 @@ export class RestoreFlow {
         text: restoreTokenInstructions(question, issued.token, issued.expiresAt),
       };
     }
-    const via = confirmer.via ?? 'form';
-    let answer: ConfirmAnswer;
-    try {
-      answer = await confirmer.ask(question);
-    } catch (error) {
-      await auditFleet(steps, 'confirmation_refused', target, {
-        code: 'elicitation_failed',
-        confirmed_by: via,
-      });
-      return steps.fail(
-        `The confirmation could not be completed (${(error as { name?: string }).name ?? 'error'}); nothing was sent.`,
-      );
-    }
-    return this.answered(target, previous, prepared.tunnels, answer, via, onProgress);
+    const answer = await askInPlace(steps, target, confirmer, question);
+    if (typeof answer !== 'string') return answer;
+    return this.answered(target, previous, prepared.tunnels, answer, confirmer.via ?? 'form', onProgress);
   }
 
   private question(

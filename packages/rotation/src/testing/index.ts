@@ -6,6 +6,6 @@ export { type FailingFiles, failingFiles } from './failing-files.js';
 export { Captured, exitOf, isRunning } from './processes.js';
 export { type CloudflareAttachment, cloudflareDaemon, type PskChange } from './strongswan/cloudflare-side.js';
 export { cloudflareConnection, type HarnessTunnel } from './strongswan/config.js';
-export { type Peer, type Role, StrongSwanHarness } from './strongswan/harness.js';
+export { harnessLeftovers, type Peer, type Role, StrongSwanHarness } from './strongswan/harness.js';
 export { type Prerequisites, realIkeRequired, strongSwanPrerequisites } from './strongswan/prerequisites.js';
 export { sweepStaleHarnesses } from './strongswan/sweep.js';

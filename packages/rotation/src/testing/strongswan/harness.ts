@@ -1,11 +1,12 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ViciClient } from '../../delivery/vici/client.js';
+import { isRunning as isPidRunning } from '../processes.js';
 import {
   cloudflareConnection,
   cloudflareSwanctlConf,
@@ -93,7 +94,7 @@ export class StrongSwanHarness {
     return new ViciClient({ timeoutMs, socketPath: side.socketPath });
   }
 
-  /** The namespaces and PIDs the harness holds, for leak checks after `stop()`. */
+  /** The namespaces and PIDs the harness holds, for leak checks after `stop()` (see `harnessLeftovers`). */
   get footprint(): { namespaces: string[]; pids: number[]; dir: string } {
     const pids = this.peers().flatMap((side) => (side.pid === undefined ? [] : [side.pid]));
     return { namespaces: [this.device.netns, this.cloudflare.netns], pids, dir: this.root };
@@ -334,4 +335,16 @@ async function settles(promise: Promise<void>, timeoutMs: number): Promise<boole
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What a stopped harness left behind (namespaces, live daemons, its directory): empty when it cleaned up. */
+export function harnessLeftovers(footprint: StrongSwanHarness['footprint']): string[] {
+  const namespaces = execFileSync(findIp() ?? 'ip', ['netns', 'list'], { encoding: 'utf8' });
+  return [
+    ...footprint.namespaces
+      .filter((netns) => namespaces.includes(netns))
+      .map((netns) => `namespace ${netns}`),
+    ...footprint.pids.filter((pid) => isPidRunning(pid)).map((pid) => `process ${pid}`),
+    ...(existsSync(footprint.dir) ? [`directory ${footprint.dir}`] : []),
+  ];
 }
