@@ -1,7 +1,8 @@
 import { SCOPES, type Scope } from './bearer-tokens.js';
 
-// Calls that change nothing at Cloudflare: listing, and the validate-only form of the rotation tools.
-const READ_ONLY_TOOLS = new Set(['list_ipsec_tunnels']);
+// Calls that change nothing at Cloudflare: listing, asking about health, and the validate-only form of the rotation
+// tools.
+const READ_ONLY_TOOLS = new Set(['list_ipsec_tunnels', 'check_ipsec_tunnel_health']);
 const ROTATION_TOOLS = new Set(['generate_ipsec_psk', 'rotate_ipsec_psks']);
 
 /**

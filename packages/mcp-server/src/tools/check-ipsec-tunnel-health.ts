@@ -71,7 +71,13 @@ export function registerCheckHealthTool(server: McpServer, deps: HealthToolDeps)
       description: DESCRIPTION,
       inputSchema: z.object(healthInputSchema),
       outputSchema: z.object(healthOutputShape),
-      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
+      annotations: {
+        title: 'Check whether IPsec tunnels are up',
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
     },
     async (args) => {
       const accountId = args.account_id ?? deps.defaultAccountId;

@@ -125,8 +125,10 @@ export class RestoreFlow {
     if (typeof channel !== 'string') {
       await auditFleet(steps, 'confirmation_refused', target, { code: 'channel_unavailable' });
       return steps.fail(
-        `This server ${channel.refused}, and this client offers no confirmation form. Nothing was sent. Put the ` +
-          'key back from a client that shows forms, or with `ipsec-psk restore` on the server machine.',
+        `This server ${channel.refused}, and putting a previous key back is confirmed only by a form (or a ` +
+          'two-step token where the operator allows it), which this call cannot use: there is no panel button ' +
+          'for it. Nothing was sent. Put the key back with `ipsec-psk restore` on the server machine, or from a ' +
+          'client that shows forms where IPSEC_PSK_CONFIRM allows them.',
       );
     }
     const prepared = await prepareFleet(steps, target);

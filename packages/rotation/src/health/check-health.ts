@@ -1,4 +1,5 @@
-import { neutralizeText, type PskClient } from '@ipsec-psk/core';
+import { isPskError, neutralizeText, type PskClient } from '@ipsec-psk/core';
+import { errorCode } from '../error-code.js';
 import type { HealthOutput } from '../output.js';
 import { NAME_MAX_LENGTH } from '../text/rotation-text.js';
 import { awaitTunnelHealth, type HealthProgress } from './tunnel-health-wait.js';
@@ -42,15 +43,17 @@ export async function checkTunnelHealth(
       try {
         const tunnel = await client.getIpsecTunnel({ accountId: request.accountId, ipsecTunnelId: tunnelId });
         return { tunnelId, name: tunnel.name, healthCheckEnabled: tunnel.healthCheckEnabled, since };
-      } catch {
-        return { tunnelId, name: undefined, since };
+      } catch (error) {
+        // Our words only: the status and code, never Cloudflare's text (untrusted) in a verdict's detail.
+        const status = isPskError(error) && error.status !== undefined ? `HTTP ${error.status}, ` : '';
+        return { tunnelId, name: undefined, since, unreadable: `${status}${errorCode(error)}` };
       }
     }),
   );
   const health = await awaitTunnelHealth(
     client,
     request.accountId,
-    read,
+    read.filter((tunnel) => tunnel.unreadable === undefined),
     { waitMs: request.waitMs ?? 0, pollMs: request.pollMs, now, sleep: request.sleep },
     request.onProgress,
   );
@@ -61,7 +64,7 @@ export async function checkTunnelHealth(
       ...(name ? { tunnel_name: name } : {}),
       health: health.get(tunnel.tunnelId) ?? {
         state: 'unknown',
-        detail: 'Not checked.',
+        detail: `The tunnel could not be read (${tunnel.unreadable ?? 'not checked'}): check its id and account.`,
         checked_at: now().toISOString(),
       },
     };

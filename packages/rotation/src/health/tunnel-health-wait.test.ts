@@ -140,5 +140,6 @@ describe('asking later (ipsec-psk health, check_ipsec_tunnel_health)', () => {
       [ids[1], names[1], 'down'],
       [missing, undefined, 'unknown'],
     ]);
+    expect(report[2]?.health.detail).toMatch(/could not be read \(HTTP 404, /);
   });
 });

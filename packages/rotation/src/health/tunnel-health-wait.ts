@@ -42,7 +42,7 @@ export type HealthProgress = (message: string) => void;
 const DEFAULT_POLL_MS = 10_000;
 /** Research on the dataset: windows longer than this add stale samples without adding news. */
 const WINDOW_MS = 3 * 60_000;
-const HOW_TO_ASK_AGAIN = 'ask again later with `ipsec-psk health` or list_ipsec_tunnels';
+const HOW_TO_ASK_AGAIN = 'ask again later (check_ipsec_tunnel_health, or `ipsec-psk health`)';
 
 function output(state: HealthOutput['state'], detail: string, at: Date, colos?: number): HealthOutput {
   return { state, detail, checked_at: at.toISOString(), ...(colos === undefined ? {} : { colos }) };
