@@ -1,6 +1,9 @@
 // The part of Cloudflare's official OpenAPI document that we use: our operations, found by operationId wherever
 // they sit, every component they reference (transitively), the security schemes they name, and the top-level
 // fields. Keys are sorted, so two copies of the document that differ only in key order give the same extract.
+// What we walk of the document is bounded (nesting) and what it refers to must be a component within it; anything
+// else is a Refusal (refusal.mjs), found before anything is written.
+import { MAX_DEPTH, Refusal, shown } from './refusal.mjs';
 
 /** The operations the project uses, by Cloudflare's operationId. */
 export const OPERATIONS = [
@@ -12,7 +15,21 @@ export const OPERATIONS = [
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const TOP_LEVEL_ORDER = ['openapi', 'info', 'servers', 'security', 'tags', 'paths', 'components'];
+// The kinds of component OpenAPI 3.0 and 3.1 define.
+const COMPONENT_KINDS = [
+  'schemas',
+  'responses',
+  'parameters',
+  'examples',
+  'requestBodies',
+  'headers',
+  'securitySchemes',
+  'links',
+  'callbacks',
+  'pathItems',
+];
 
+// Recursive, but only ever over the extract, whose nesting refsIn has bounded.
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
@@ -23,12 +40,20 @@ function sortKeys(value) {
   );
 }
 
-function refsIn(value, found = new Set()) {
-  if (Array.isArray(value)) for (const item of value) refsIn(item, found);
-  else if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      if (key === '$ref' && typeof child === 'string') found.add(child);
-      else refsIn(child, found);
+/**
+ * The `$ref`s in `value`, each with where it was first found (`where`), walked without recursion. The walk is
+ * bounded: nesting deeper than MAX_DEPTH is refused, which also ends a YAML alias that contains itself.
+ */
+function refsIn(value, where, found = new Map()) {
+  const stack = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > MAX_DEPTH) throw new Refusal(`${where} nests deeper than ${MAX_DEPTH} levels`);
+    for (const [key, child] of Object.entries(node)) {
+      if (key === '$ref' && typeof child === 'string') {
+        if (!found.has(child)) found.set(child, where);
+      } else stack.push([child, depth + 1]);
     }
   }
   return found;
@@ -42,15 +67,41 @@ export function pointerParts(ref) {
     .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
-function resolvePointer(document, ref) {
-  if (!ref.startsWith('#/')) throw new Error(`only local references are supported, found ${ref}`);
+const pointerPart = (key) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * The component a reference names, found in the document. Only references within the document are followed (a
+ * remote one, or another file's, would be fetched by nobody, and must not be), and only to a component of a kind
+ * OpenAPI has: the extract keeps components by kind, and no key from the document (`__proto__`) may become one
+ * that changes what we build.
+ */
+function resolveComponent(document, ref, where) {
+  const named = `$ref ${shown(ref)} in ${where}`;
+  if (!ref.startsWith('#/')) {
+    throw new Refusal(`${named} points outside the document; only references within it are followed`);
+  }
   const parts = pointerParts(ref);
+  const [section, kind, name] = parts;
+  if (section !== 'components' || parts.length !== 3 || !COMPONENT_KINDS.includes(kind)) {
+    throw new Refusal(`${named} does not name a component (#/components/<kind>/<name>)`);
+  }
   let node = document;
   for (const part of parts) {
-    node = node?.[part];
-    if (node === undefined) throw new Error(`${ref} does not resolve in the document`);
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, part)) {
+      throw new Refusal(`${named} does not resolve in the document`);
+    }
+    node = node[part];
   }
-  return { parts, node };
+  return { kind, name, node };
+}
+
+/** A list of security requirements (objects naming schemes), as OpenAPI has them, of `owner`. */
+function requirements(value, owner) {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((item) => item === null || typeof item !== 'object')) {
+    throw new Refusal(`the security of ${owner} is not a list of requirements (${shown(value)})`);
+  }
+  return value;
 }
 
 /**
@@ -58,41 +109,56 @@ function resolvePointer(document, ref) {
  * (`path`, `method`); an operation that is missing is listed in `missing`.
  */
 export function extract(document, operations = OPERATIONS) {
-  const paths = {};
+  // Keyed by the document's own strings (a path may be `__proto__`): objects without a prototype to reach.
+  const paths = Object.create(null);
   const found = {};
+  const refs = new Map();
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const method of METHODS) {
       const operation = item?.[method];
       if (!operation || !operations.includes(operation.operationId)) continue;
-      paths[path] ??= item.parameters ? { parameters: item.parameters } : {};
+      if (!paths[path]) {
+        paths[path] = Object.create(null);
+        if (item.parameters) {
+          paths[path].parameters = item.parameters;
+          refsIn(item.parameters, `the parameters of path ${shown(path)}`, refs);
+        }
+      }
       paths[path][method] = operation;
       found[operation.operationId] = { path, method };
+      refsIn(operation, `operation ${operation.operationId}`, refs);
     }
   }
 
-  const components = {};
-  const queue = [...refsIn(paths)];
-  const security = document.security ?? [];
+  const components = Object.create(null);
+  const queue = [...refs];
+  const security = requirements(document.security, 'the document');
+  // The top-level fields we copy are walked too, for their nesting only: references there are not ours to follow.
+  for (const field of ['info', 'servers', 'security']) refsIn(document[field], field, new Map());
   // The schemes our operations name (each of them declares its own security).
   const schemes = new Set(
     Object.values(paths)
-      .flatMap((item) => METHODS.flatMap((method) => item[method]?.security ?? []))
+      .flatMap((item) =>
+        METHODS.flatMap((method) =>
+          item[method] ? requirements(item[method].security, `operation ${item[method].operationId}`) : [],
+        ),
+      )
       .flatMap((requirement) => Object.keys(requirement)),
   );
   for (const scheme of schemes) {
-    if (document.components?.securitySchemes?.[scheme]) queue.push(`#/components/securitySchemes/${scheme}`);
+    if (Object.hasOwn(document.components?.securitySchemes ?? {}, scheme)) {
+      queue.push([`#/components/securitySchemes/${pointerPart(scheme)}`, `security scheme ${shown(scheme)}`]);
+    }
   }
   const seen = new Set();
   while (queue.length > 0) {
-    const ref = queue.shift();
+    const [ref, where] = queue.shift();
     if (seen.has(ref)) continue;
     seen.add(ref);
-    const { parts, node } = resolvePointer(document, ref);
-    const [section, kind, name] = parts;
-    if (section !== 'components' || parts.length !== 3) throw new Error(`unexpected reference ${ref}`);
-    components[kind] ??= {};
+    const { kind, name, node } = resolveComponent(document, ref, where);
+    components[kind] ??= Object.create(null);
     components[kind][name] = node;
-    queue.push(...refsIn(node));
+    queue.push(...refsIn(node, ref));
   }
 
   const top = {

@@ -2,7 +2,9 @@
 // when they changed, writes the extract, applies the overlay, regenerates everything downstream and says what
 // changed (breaking changes for our client marked) and which overlay actions no longer match. When nothing
 // changed for our operations, it writes nothing. Exit code: 0, or 3 when a reviewer must act (a breaking change,
-// an overlay action that matches nothing, an operation that is gone, Cloudflare describing what we add ourselves).
+// an overlay action that matches nothing, an operation that is gone, Cloudflare describing what we add ourselves),
+// or 2 for a usage error or a document refused before anything is written (too large, too deep, aliases expanding
+// too far, a reference outside it or to nothing, not OpenAPI 3.x: refusal.mjs), told in one line.
 // `--check` writes nothing and exits 3 when a sync would write (a scheduled job's "is Cloudflare's document ahead of
 // ours?"). Our additions (tools/additions.mjs) are not Cloudflare's, so they are never extracted or compared.
 import { execFile } from 'node:child_process';
@@ -15,13 +17,14 @@ import { readDocument } from './document.mjs';
 import { extract, OPERATIONS } from './extract.mjs';
 import { applyOverlay, checkOverlay } from './overlay.mjs';
 import { EXTRACT, OUTPUT, OVERLAY, SOURCE, SPEC_DIR } from './paths.mjs';
+import { Refusal } from './refusal.mjs';
 
 const run = promisify(execFile);
 
 /**
  * Syncs `specDir` (default: this repository's spec/) from the document at `documentPath`. `regenerate` runs
  * `pnpm generate` afterwards (the types and the simulator's schema); `check` writes nothing. Returns the report
- * and whether a reviewer must act.
+ * and whether a reviewer must act; throws a Refusal, having written nothing, for a document it will not read.
  */
 export async function sync({ documentPath, specDir = SPEC_DIR, regenerate = false, check = false }) {
   const { document, name, sha256 } = await readDocument(documentPath);
@@ -136,7 +139,15 @@ if (invokedDirectly) {
   const documentPath = isAbsolute(argument)
     ? argument
     : resolve(process.env.INIT_CWD ?? process.cwd(), argument);
-  const result = await sync({ documentPath, regenerate: !check, check });
+  let result;
+  try {
+    result = await sync({ documentPath, regenerate: !check, check });
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    // The path as one line too: a file name may hold a line break.
+    console.error(`spec:sync: refused ${documentPath.replace(/\n/g, '\\n')}: ${error.message}`);
+    process.exit(2);
+  }
   console.log(result.report);
   process.exit(result.review || (check && result.changed) ? 3 : 0);
 }
