@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
   strict: true,
 });
-const runs = values.quick ? { trips: 1, startup: 2, outage: 1 } : { trips: 3, startup: 9, outage: 5 };
+const runs = values.quick ? { trips: 1, startup: 2, outage: 1 } : { trips: 3, startup: 9, outage: 10 };
 const outFile = values.out
   ? resolve(process.env.INIT_CWD ?? process.cwd(), values.out)
   : values.quick

@@ -1,20 +1,26 @@
 // Figure 6: the outage. Two real strongSwan daemons in two network namespaces (a customer device, and Cloudflare's
 // side following the simulator's keys through its attachment); the rotation engine with a strongSwan delivery target
 // and no health wait. Measured: from Cloudflare's key change to the device's new IKE SA being ESTABLISHED with its
-// CHILD_SA INSTALLED, seen by our own poll of the device's VICI socket, for one tunnel (Generate PSK) and for a fleet
-// (one Set PSKs request; the worst tunnel, counted from the moment the request's answer was back).
-import { mkdtemp, rm } from 'node:fs/promises';
+// CHILD_SA INSTALLED, as the device's charon logged it (read afterwards, so nothing loads the daemon while it works),
+// for one tunnel (Generate PSK) and for a fleet (one Set PSKs request; the worst tunnel, counted from the moment the
+// request's answer was back). Every time is wall-clock epoch ms, the clock charon's log is written in.
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ACCOUNT_ID, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { createPskClient } from '@ipsec-psk/core';
 import { createRotator, parseDeliveryConfig } from '@ipsec-psk/rotation';
-import { cloudflareDaemon, StrongSwanHarness, strongSwanPrerequisites } from '@ipsec-psk/rotation/testing';
+import {
+  cloudflareDaemon,
+  harnessLeftovers,
+  StrongSwanHarness,
+  strongSwanPrerequisites,
+} from '@ipsec-psk/rotation/testing';
 import { TOKEN } from './servers.mjs';
 
 export const OUTAGE_TARGET_MS = 2_000;
 export const FLEET_TUNNELS = 10;
-/** The longest we wait for a tunnel our poll has not seen up after the rotation returned; then the run failed. */
+/** The longest we wait for a tunnel's line in the device's log after the rotation returned; then the run failed. */
 const SEEN_WITHIN_MS = 10_000;
 
 const tunnelId = (index) => `be${String(index).padStart(2, '0')}${'0'.repeat(28)}`;
@@ -32,48 +38,51 @@ const TUNNELS = Array.from({ length: FLEET_TUNNELS + 1 }, (_, index) => ({
 const SINGLE = TUNNELS[0];
 const FLEET = TUNNELS.slice(1);
 
-const isUp = (sa) => sa.state === 'ESTABLISHED' && sa.children.some((child) => child.state === 'INSTALLED');
+// charon's own record of a CHILD_SA installed, at the end of IKE_AUTH (after the IKE SA's ESTABLISHED), e.g.
+// `11:01:33.196 15[IKE] <tun-8|38> CHILD_SA tun-8{38} established with SPIs …`: the time, connection, IKE SA id.
+const CHILD_ESTABLISHED =
+  /^(\d\d):(\d\d):(\d\d)\.(\d{3}) +\d+\[IKE\] <([^|>]+)\|(\d+)> CHILD_SA \S+ established with SPIs/;
+// The device sent an IKE request again, having had no answer within charon's retransmit timeout.
+const RETRANSMIT = /\[IKE\] <[^>]+> retransmit \d+ of request/g;
+const HALF_DAY_MS = 12 * 3_600_000;
 
-/**
- * Polls the device's SAs back to back (one VICI connection per listing) and notes, per connection, when an IKE SA
- * that was not there when the watch began was first listed ESTABLISHED with a child INSTALLED. The time is the
- * listing's reply, so it is at most one listing late; `widestGapMs` is the longest time between two replies.
- */
-async function watchDevice(harness, connections) {
-  const vici = harness.client(harness.device);
-  const earlier = new Set((await vici.listSas()).map((sa) => sa.uniqueId));
-  const upAt = new Map();
-  const watch = { upAt, widestGapMs: 0, stopped: false };
-  watch.done = (async () => {
-    let last = performance.now();
-    while (!watch.stopped && upAt.size < connections.length) {
-      const sas = await vici.listSas();
-      const now = performance.now();
-      watch.widestGapMs = Math.max(watch.widestGapMs, now - last);
-      last = now;
-      for (const sa of sas) {
-        if (connections.includes(sa.name) && !upAt.has(sa.name) && !earlier.has(sa.uniqueId) && isUp(sa)) {
-          upAt.set(sa.name, now);
-        }
-      }
-    }
-  })();
-  return watch;
+/** A log line's wall-clock time (local, milliseconds, no date) as epoch ms: the one nearest to `reference`. */
+function logTime([hours, minutes, seconds, millis], reference) {
+  const at = new Date(reference);
+  at.setHours(Number(hours), Number(minutes), Number(seconds), Number(millis));
+  const time = at.getTime();
+  if (time - reference > HALF_DAY_MS) return time - 2 * HALF_DAY_MS;
+  return reference - time > HALF_DAY_MS ? time + 2 * HALF_DAY_MS : time;
 }
 
-/** Waits until the watch saw every connection up again, at most SEEN_WITHIN_MS; throws naming those it did not. */
-async function seenAll(watch, connections) {
-  let timer;
-  const late = new Promise((resolve) => {
-    timer = setTimeout(resolve, SEEN_WITHIN_MS);
-  });
-  await Promise.race([watch.done, late]);
-  clearTimeout(timer);
-  watch.stopped = true;
-  await watch.done;
-  const missing = connections.filter((name) => !watch.upAt.has(name));
-  if (missing.length > 0)
-    throw new Error(`outage: no new IKE SA came up on the device for ${missing.join(', ')}`);
+/**
+ * Watches the device for new IKE SAs: what is up when it begins (by IKE SA id) and where its log ends. `upAt`
+ * then reads, from the device charon's log, when each connection's CHILD_SA was established on an IKE SA that was
+ * not there before, and how many IKE requests the device retransmitted meanwhile; it waits for lines still missing
+ * (a failed run), at most SEEN_WITHIN_MS.
+ */
+async function watchDevice(harness) {
+  const before = new Set((await harness.client(harness.device).listSas()).map((sa) => sa.uniqueId));
+  const offset = (await stat(harness.device.logFile)).size;
+  const upAt = async (connections) => {
+    const found = new Map();
+    const deadline = Date.now() + SEEN_WITHIN_MS;
+    for (;;) {
+      const log = (await readFile(harness.device.logFile)).subarray(offset).toString('utf8');
+      for (const line of log.split('\n')) {
+        const match = CHILD_ESTABLISHED.exec(line);
+        if (!match || !connections.includes(match[5]) || found.has(match[5])) continue;
+        const ikeId = Number(match[6]);
+        if (!before.has(ikeId)) found.set(match[5], { at: logTime(match.slice(1, 5), Date.now()), ikeId });
+      }
+      const missing = connections.filter((name) => !found.has(name));
+      if (missing.length === 0) return { found, retransmits: log.match(RETRANSMIT)?.length ?? 0 };
+      if (Date.now() > deadline)
+        throw new Error(`outage: no new CHILD_SA in the device's log for ${missing}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { upAt };
 }
 
 /** Everything one measurement needs, started once: the daemons, the simulator, the rotator and the time marks. */
@@ -87,7 +96,7 @@ async function setUp() {
       attachment: {
         // Cloudflare's key change: the moment the simulator hands the stored key to Cloudflare's daemon.
         pskChanged: async (change) => {
-          context.changedAt.set(change.tunnelId, performance.now());
+          context.changedAt.set(change.tunnelId, Date.now());
           await daemon.pskChanged(change);
         },
         tunnelState: daemon.tunnelState,
@@ -114,7 +123,7 @@ async function setUp() {
         const read = response
           .clone()
           .arrayBuffer()
-          .then(() => performance.now());
+          .then(() => Date.now());
         context.answers.push({ operation: url.pathname.endsWith('psk_generate') ? 'generate' : 'set', read });
       }
       return response;
@@ -152,67 +161,81 @@ async function setUp() {
   }
 }
 
+/** Stops the simulator and both daemons (by PID), removes the namespaces and files; throws if anything is left. */
 async function tearDown({ harness, sim, pskDir }) {
-  await sim?.close();
-  await harness.stop();
-  if (pskDir) await rm(pskDir, { recursive: true, force: true });
+  const footprint = harness.footprint;
+  try {
+    await sim?.close();
+    await harness.stop();
+  } finally {
+    if (pskDir) await rm(pskDir, { recursive: true, force: true });
+  }
+  const left = harnessLeftovers(footprint);
+  if (left.length > 0) throw new Error(`outage: the harness left ${left.join(', ')}`);
 }
 
-/** Every tunnel's delivery said delivered with the IKE SA up, and the harness agrees now. */
-async function checkDelivered(harness, tunnels, deliveries) {
+/**
+ * Every tunnel's delivery said delivered with the IKE SA up, and the device lists the IKE SA its log named
+ * ESTABLISHED with the CHILD_SA INSTALLED now; returns when each came up (epoch ms, by connection) and how many IKE
+ * requests the device retransmitted.
+ */
+async function checkedUp(harness, watch, tunnels, deliveries) {
   for (const [index, delivery] of deliveries.entries()) {
     if (delivery?.result !== 'delivered' || delivery.ike_up !== true) {
       throw new Error(`outage: ${tunnels[index].connection} was not delivered: ${JSON.stringify(delivery)}`);
     }
-    if (!(await harness.isUp(tunnels[index])))
-      throw new Error(`outage: ${tunnels[index].connection} is down`);
   }
+  const connections = tunnels.map((tunnel) => tunnel.connection);
+  const { found, retransmits } = await watch.upAt(connections);
+  const sas = await harness.client(harness.device).listSas();
+  for (const name of connections) {
+    const sa = sas.find(
+      (candidate) => candidate.uniqueId === found.get(name).ikeId && candidate.name === name,
+    );
+    const up = sa?.state === 'ESTABLISHED' && sa.children.some((child) => child.state === 'INSTALLED');
+    if (!up) throw new Error(`outage: ${name}'s new IKE SA is not up on the device`);
+  }
+  return { upAt: new Map([...found].map(([name, { at }]) => [name, at])), retransmits };
 }
 
 async function oneTunnel(context) {
   const { harness, rotator, changedAt, answers } = context;
   answers.length = 0;
-  const watch = await watchDevice(harness, [SINGLE.connection]);
+  const watch = await watchDevice(harness);
   const answer = await rotator.rotateTunnel({ tunnelId: SINGLE.id });
-  const returnedAt = performance.now();
+  const returnedAt = Date.now();
   if ('error' in answer) throw new Error(`outage: ${answer.error}`);
-  await seenAll(watch, [SINGLE.connection]);
-  await checkDelivered(harness, [SINGLE], [answer.output.delivery]);
+  const { upAt, retransmits } = await checkedUp(harness, watch, [SINGLE], [answer.output.delivery]);
   const changed = changedAt.get(SINGLE.id);
   const answered = await answers.find((a) => a.operation === 'generate').read;
   return {
-    upMs: watch.upAt.get(SINGLE.connection) - changed,
+    upMs: upAt.get(SINGLE.connection) - changed,
     answeredMs: answered - changed,
     returnedMs: returnedAt - changed,
-    gapMs: watch.widestGapMs,
+    retransmits,
   };
 }
 
 async function fleet(context) {
   const { harness, rotator, changedAt, answers } = context;
   answers.length = 0;
-  const connections = FLEET.map((tunnel) => tunnel.connection);
-  const watch = await watchDevice(harness, connections);
+  const watch = await watchDevice(harness);
   const answer = await rotator.rotateTunnels({ tunnelIds: FLEET.map((tunnel) => tunnel.id) });
-  const returnedAt = performance.now();
+  const returnedAt = Date.now();
   if ('error' in answer) throw new Error(`outage: ${answer.error}`);
   if (answer.output.applied !== FLEET.length) throw new Error('outage: not every fleet key was applied');
-  await seenAll(watch, connections);
-  await checkDelivered(
-    harness,
-    FLEET,
-    answer.output.tunnels.map((tunnel) => tunnel.delivery),
-  );
+  const deliveries = answer.output.tunnels.map((tunnel) => tunnel.delivery);
+  const { upAt, retransmits } = await checkedUp(harness, watch, FLEET, deliveries);
   const sets = answers.filter((a) => a.operation === 'set');
   if (sets.length !== 1) throw new Error(`outage: ${sets.length} persisting Set PSKs requests, expected 1`);
   const answered = await sets[0].read;
-  const ups = FLEET.map((tunnel) => watch.upAt.get(tunnel.connection));
+  const ups = FLEET.map((tunnel) => upAt.get(tunnel.connection));
   return {
     worstFromAnswerMs: Math.max(...ups) - answered,
     worstFromChangeMs: Math.max(...FLEET.map((tunnel, i) => ups[i] - changedAt.get(tunnel.id))),
     bestFromAnswerMs: Math.min(...ups) - answered,
     returnedMs: returnedAt - answered,
-    gapMs: watch.widestGapMs,
+    retransmits,
   };
 }
 
