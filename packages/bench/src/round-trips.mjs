@@ -9,6 +9,7 @@ import { connectOurs, TOKEN } from './servers.mjs';
 import { medians } from './stats.mjs';
 
 export const LATENCY_MS = 150;
+const PANEL_SECRET_META = 'io.github.ipsec-psk/panel-secret';
 const UI = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
 const rotate = { name: 'generate_ipsec_psk', arguments: { ipsec_tunnel_id: DEMO_TUNNEL_ID } };
 
@@ -48,9 +49,10 @@ const CHANNELS = {
     async run(client, marks) {
       const first = await client.callTool(rotate);
       const id = first.structuredContent.confirmation_id;
+      // The View alone gets the secret that opens the confirmation, in the result's _meta.
       const opened = await client.callTool({
         name: 'ipsec_psk_panel_open',
-        arguments: { confirmation_id: id },
+        arguments: { confirmation_id: id, panel_secret: first._meta?.[PANEL_SECRET_META] },
       });
       marks.mark('asked');
       const nonce = opened.structuredContent.nonce;
