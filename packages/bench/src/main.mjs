@@ -116,10 +116,10 @@ Spawn → \`initialize\` → \`tools/list\`, in ms, ours (the bundled binary) an
 SDK (\`src/fixtures/minimal-server.mjs\`, unbundled, as most servers ship), interleaved: ours ${spread(startup.oursMs)},
 minimal ${spread(startup.minimalMs)}; per-pair ratio ${spread(startup.ratio, 2)}.
 
-Ours lists six tools (three for the model, three for the panel) against the minimal server's one, and the SDK
-converts every tool's zod schemas to JSON Schema on each \`tools/list\` (about 40 ms for ours on this machine,
-measured apart): most of why the ratio moved from 0.67× (one tool for the model) to about 0.8× when the list and
-bulk tools arrived. Absolute, ours still answers before the minimal server does.
+Ours lists five tools to a client without MCP Apps (eight with the panel's) against the minimal server's one, and
+the SDK converts every tool's zod schemas to JSON Schema on each \`tools/list\` (about 40 ms for three tools on this
+machine, measured apart); it also loads more of the SDK's v2 packages at start. The ratio was 0.67× with one tool for
+the model, about 0.8× with three, and is above 1 now: start-up is one spawn per session, a fraction of a second.
 
 ## 3. What \`npx\` installs
 

@@ -1,5 +1,6 @@
 /** One socket to charon, one exchange at a time. */
 import { createConnection, type Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ViciError } from './errors.js';
 import {
   decodeMessage,
@@ -12,6 +13,13 @@ import {
   type ViciInput,
   type ViciMessage,
 } from './wire.js';
+
+/** Opens a socket; `createConnection` but for tests. */
+export type Dial = (options: { path: string }) => Socket;
+
+/** How often a connect is tried while the daemon's queue is full, and the first wait (it grows by that much). */
+const CONNECT_TRIES = 5;
+const CONNECT_RETRY_MS = 20;
 
 /**
  * Replies carry no request id, so they pair with requests by order alone: one exchange waits at a
@@ -34,22 +42,40 @@ export class Connection {
     else signal.addEventListener('abort', () => this.fail(signal.reason as Error), { once: true });
   }
 
-  static open(path: string, signal: AbortSignal): Promise<Connection> {
+  /**
+   * Connects, retrying a little while charon's listen queue is full (EAGAIN on a Unix socket): a daemon busy with
+   * several deliveries at once is there a moment later, and a delivery that fails for that is a tunnel left down.
+   */
+  static async open(path: string, signal: AbortSignal, dial: Dial = createConnection): Promise<Connection> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Connection.openOnce(path, signal, dial);
+      } catch (error) {
+        const busy = (error as { errno?: string }).errno === 'EAGAIN';
+        if (!busy || attempt >= CONNECT_TRIES || signal.aborted) throw error;
+        await delay(CONNECT_RETRY_MS * attempt, undefined, { signal }).catch(() => {});
+      }
+    }
+  }
+
+  private static openOnce(path: string, signal: AbortSignal, dial: Dial): Promise<Connection> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) {
         reject(signal.reason);
         return;
       }
-      const socket = createConnection({ path });
+      const socket = dial({ path });
       const onAbort = () => {
         socket.destroy();
         reject(signal.reason);
       };
       const onError = (error: NodeJS.ErrnoException) => {
         signal.removeEventListener('abort', onAbort);
-        reject(
-          new ViciError('CONNECT', `cannot connect to vici socket ${path}: ${error.code ?? error.message}`),
+        const failure = new ViciError(
+          'CONNECT',
+          `cannot connect to vici socket ${path}: ${error.code ?? error.message}`,
         );
+        reject(Object.assign(failure, { errno: error.code }));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       socket.once('error', onError);
