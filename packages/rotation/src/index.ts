@@ -109,6 +109,7 @@ export { describeFsError, type FileSystem, KeyDirectory, UntrustedPathError } fr
 export { fingerprint, PskStore } from './store/psk-store.js';
 export { type TunnelHistory, tunnelHistory, unfinishedAttempts } from './store/rotation-history.js';
 export { type UnfinishedRotation, unfinishedRotations } from './store/startup-check.js';
+export { readTrustedFile } from './store/trust.js';
 export { LOCK_STALE_MS, TunnelLocks } from './store/tunnel-lock.js';
 export { canonicalTime, formatTime, NAME_MAX_LENGTH, unfinishedConsequence } from './text/rotation-text.js';
 export type {

@@ -85,7 +85,9 @@ export function loadHttpConfig(
   flags: { host: string; port: number },
   readFile: (path: string) => string,
 ): HttpConfig {
-  const { host, port } = flags;
+  const { port } = flags;
+  // A URL writes an IPv6 literal in brackets, and people copy it from there: `[::1]` binds as `::1`.
+  const host = /^\[[0-9A-Fa-f:.]+\]$/.test(flags.host) ? flags.host.slice(1, -1) : flags.host;
   const loopback = isLoopbackHost(host);
   const tokensFile = setting(env, 'IPSEC_PSK_HTTP_TOKENS_FILE');
   const tokensInline = setting(env, 'IPSEC_PSK_HTTP_TOKENS');
@@ -110,6 +112,7 @@ export function loadHttpConfig(
       try {
         text = readFile(tokensFile);
       } catch (error) {
+        if (error instanceof ConfigError) throw error;
         throw new ConfigError(
           'IPSEC_PSK_HTTP_TOKENS_FILE',
           `IPSEC_PSK_HTTP_TOKENS_FILE cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Secret } from '@ipsec-psk/core';
-import { KeyDirectory, type Logger } from '@ipsec-psk/rotation';
+import { KeyDirectory, type Logger, readTrustedFile } from '@ipsec-psk/rotation';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { type CreateServerOptions, createServerFactory } from '../server.js';
 import { carefulStop, stopOnSignalsAndFaults } from '../shutdown.js';
@@ -10,6 +9,9 @@ import { loadHttpConfig } from './http-config.js';
 import { principalOf, startHttpServer } from './http-server.js';
 import { KeyLinks } from './key-links.js';
 import { discoverAuthorizationServer, jwtVerifier } from './oauth.js';
+
+/** A token file is a line per user; anything larger is a mistake. */
+const TOKEN_FILE_MAX_BYTES = 1024 * 1024;
 
 /** What the binary hands the HTTP mode. */
 export interface RunHttpOptions {
@@ -28,7 +30,13 @@ export interface RunHttpOptions {
  */
 export async function runHttp(options: RunHttpOptions): Promise<void> {
   const { logger } = options;
-  const config = loadHttpConfig(process.env, options.flags, (path) => readFileSync(path, 'utf8'));
+  // The token file decides who may rotate keys: read under the key directory's trust rules.
+  const config = loadHttpConfig(process.env, options.flags, (path) =>
+    readTrustedFile(path, 'IPSEC_PSK_HTTP_TOKENS_FILE', {
+      maxBytes: TOKEN_FILE_MAX_BYTES,
+      what: 'the token file',
+    }),
+  );
   let verifier: Parameters<typeof startHttpServer>[0]['verifier'];
   let oauthMetadata: Parameters<typeof startHttpServer>[0]['oauthMetadata'];
   if (config.auth.mode === 'tokens') {

@@ -1,18 +1,9 @@
-import {
-  accessSync,
-  closeSync,
-  constants,
-  lstatSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  statSync,
-} from 'node:fs';
-import { dirname, isAbsolute } from 'node:path';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isIdentifier } from '@ipsec-psk/core';
 import { ConfigError, setting } from '../config.js';
 import { errorCode } from '../error-code.js';
-import { trustProblem } from '../store/trust.js';
+import { readTrustedFile, trustProblem } from '../store/trust.js';
 import { FieldError, namePattern, objectAt, optionalTextAt, textAt } from './config-fields.js';
 import { type ProgramCheck, parseTarget, platformAt } from './config-targets.js';
 import type { DeliveryConfig, DeliveryRule } from './config-types.js';
@@ -45,36 +36,6 @@ export const checkProgram: ProgramCheck = (path) => {
   const dir = trustProblem(dirname(real), statSync(dirname(real)), 'directory', 'self-or-root');
   return dir ? `(${dirname(real)}) ${dir}` : undefined;
 };
-
-/** Reads the file, refusing one another user could have written or redirected. */
-function readTrusted(path: string): string {
-  if (!isAbsolute(path)) fail('must be an absolute path');
-  let stats: ReturnType<typeof lstatSync>;
-  try {
-    stats = lstatSync(path);
-  } catch (error) {
-    fail(`${path} cannot be read (${errorCode(error)})`);
-  }
-  // The file says where keys go and what runs with them: the same rules as the key directory.
-  const problem = trustProblem(path, stats, 'file');
-  if (problem) fail(`${path} ${problem}`);
-  const dir = dirname(path);
-  const dirProblem = trustProblem(dir, lstatSync(dir), 'directory', 'self-or-root');
-  if (dirProblem) fail(`${dir} (the delivery file's directory) ${dirProblem}`);
-  if (stats.size > MAX_FILE_BYTES) fail(`${path} is larger than ${MAX_FILE_BYTES} bytes`);
-  let fd: number;
-  try {
-    // Never through a symlink, even one planted between the check above and this open.
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-  } catch (error) {
-    fail(`${path} cannot be read (${errorCode(error)})`);
-  }
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function ruleAt(value: unknown, field: string, check: ProgramCheck): DeliveryRule {
   const rule = objectAt(value, field, ['id', 'name', 'target']);
@@ -139,5 +100,9 @@ export function parseDeliveryConfig(
 export function loadDeliveryConfig(env: Record<string, string | undefined>): DeliveryConfig | undefined {
   const path = setting(env, DELIVERY_SETTING);
   if (path === undefined) return undefined;
-  return parseDeliveryConfig(readTrusted(path), path);
+  // The file says where keys go and what runs with them: the same rules as the key directory.
+  return parseDeliveryConfig(
+    readTrustedFile(path, DELIVERY_SETTING, { maxBytes: MAX_FILE_BYTES, what: 'the delivery file' }),
+    path,
+  );
 }

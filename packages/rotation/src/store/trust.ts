@@ -1,5 +1,10 @@
-// The trust rules for anything that says where keys go or what runs with them: the key directory, the delivery
-// file, a delivery program. Another user who can write to such a path could redirect a key or run code as us.
+import { closeSync, constants, lstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
+import { ConfigError } from '../config.js';
+import { errorCode } from '../error-code.js';
+
+// The trust rules for anything that says where keys go, what runs with them or who may ask: the key directory, the
+// delivery file, a delivery program, the HTTP server's token file. Another user who can write to such a path could redirect a key or run code as us.
 
 /** What the rules look at, as `lstat`/`stat` return it. */
 export interface TrustStats {
@@ -46,4 +51,46 @@ export function trustProblem(
     return `is writable by other users (mode ${mode}); run: chmod go-w '${path}'`;
   }
   return undefined;
+}
+
+/**
+ * Reads a file the program trusts (what it says decides where keys go, or who may rotate them), refusing one
+ * another user could have written or redirected: a regular file, never a symlink (checked, and refused again at
+ * open), owned by this user and writable by nobody else, in a directory nobody else can write to. A refusal is a
+ * `ConfigError` naming `setting`, the path and the fix.
+ */
+export function readTrustedFile(
+  path: string,
+  setting: string,
+  options: { maxBytes: number; what: string },
+): string {
+  const fail = (rule: string): never => {
+    throw new ConfigError(setting, `${setting}: ${rule}.`);
+  };
+  if (!isAbsolute(path)) fail('must be an absolute path');
+  let stats: Stats | undefined;
+  try {
+    stats = lstatSync(path);
+  } catch (error) {
+    fail(`${path} cannot be read (${errorCode(error)})`);
+  }
+  if (!stats) return fail(`${path} cannot be read`);
+  const problem = trustProblem(path, stats, 'file');
+  if (problem) fail(`${path} ${problem}`);
+  const dir = dirname(path);
+  const dirProblem = trustProblem(dir, lstatSync(dir), 'directory', 'self-or-root');
+  if (dirProblem) fail(`${dir} (${options.what}'s directory) ${dirProblem}`);
+  if (stats.size > options.maxBytes) fail(`${path} is larger than ${options.maxBytes} bytes`);
+  let fd = -1;
+  try {
+    // Never through a symlink, even one planted between the check above and this open.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    fail(`${path} cannot be read (${errorCode(error)})`);
+  }
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
