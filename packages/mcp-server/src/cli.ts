@@ -144,15 +144,18 @@ async function main(): Promise<void> {
   }
   // Loaded only in sandbox mode, to keep normal start-up lean: the simulator and its spec validation.
   const simulator = sandbox ? await (await import('@ipsec-psk/cloudflare-sim')).startSandbox() : undefined;
-  let client: ReturnType<typeof createPskClient>;
-  try {
-    client = createPskClient(
-      simulator ? { apiToken: simulator.apiToken, baseUrl: simulator.url } : (config.clientOptions ?? {}),
-    );
-  } catch (error) {
-    if (isPskError(error)) fail(error.message);
-    throw error;
-  }
+  const clientOptions = simulator
+    ? { apiToken: simulator.apiToken, baseUrl: simulator.url }
+    : (config.clientOptions ?? {});
+  const makeClient = (fetch?: typeof globalThis.fetch) => {
+    try {
+      return createPskClient({ ...clientOptions, ...(fetch ? { fetch } : {}) });
+    } catch (error) {
+      if (isPskError(error)) fail(error.message);
+      throw error;
+    }
+  };
+  const client = makeClient();
   const serverOptions = {
     client,
     pskDir: config.pskDir,
@@ -173,6 +176,7 @@ async function main(): Promise<void> {
       await runHttp({
         flags: { host: values.host ?? '127.0.0.1', port },
         server: serverOptions,
+        makeClient,
         logger,
         onStopped: async () => simulator?.close(),
       });

@@ -95,7 +95,7 @@ describe('OAuth resource server against a local issuer', () => {
     expect(metadata.jwks_uri).toBe(`${idp.base}/jwks`);
   });
 
-  it('accepts a valid token: principal = sub, scopes, client, expiry and resource', async () => {
+  it('accepts a valid token: principal = sub (and its exact digest), scopes, client, expiry and resource', async () => {
     const token = await mint();
     const info = await verifier.verifyAccessToken(token);
     const exp = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).exp;
@@ -105,7 +105,7 @@ describe('OAuth resource server against a local issuer', () => {
       scopes: ['psk:validate', 'psk:rotate'],
       expiresAt: exp,
       resource: new URL(AUDIENCE),
-      extra: { principal: 'alice@example.com' },
+      extra: { principal: expect.stringMatching(/^alice@example\.com \[[0-9a-f]{24}\]$/) },
     });
   });
 
@@ -287,7 +287,7 @@ describe('OAuth resource server against a local issuer', () => {
       const response = await post('/mcp', await mint());
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({
-        principal: 'alice@example.com',
+        principal: expect.stringMatching(/^alice@example\.com \[[0-9a-f]{24}\]$/),
         scopes: ['psk:validate', 'psk:rotate'],
       });
     });

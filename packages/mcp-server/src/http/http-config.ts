@@ -5,8 +5,8 @@ export type HttpAuth =
   | { mode: 'none' }
   /** Operator-issued bearer tokens: the token lists (file and inline), parsed later by bearer-tokens.ts. */
   | { mode: 'tokens'; lists: { text: string; setting: string }[] }
-  /** OAuth 2.1 resource server: JWT access tokens from this issuer. */
-  | { mode: 'oauth'; issuer: URL };
+  /** OAuth 2.1 resource server: JWT access tokens from this issuer (typed `at+jwt` only, if required). */
+  | { mode: 'oauth'; issuer: URL; requireAtJwt: boolean };
 
 /** Everything the HTTP mode needs beyond the server's own settings, checked. */
 export interface HttpConfig {
@@ -20,8 +20,13 @@ export interface HttpConfig {
   /** Origin header values accepted; a request without Origin (a server-side client) is not affected. */
   allowedOrigins: string[];
   maxSessions: number;
+  /** Open sessions one principal may hold: one principal (a monitoring job) can never take every slot. */
+  maxSessionsPerPrincipal: number;
   sessionIdleMs: number;
-  /** Requests per minute per principal. */
+  /**
+   * Per principal and minute: HTTP requests, JSON-RPC calls (each of a batch) and the Cloudflare requests made for
+   * them, counted together; and failed authentications, per address.
+   */
   rateLimitPerMinute: number;
   /** The largest request body accepted, in bytes. */
   maxBodyBytes: number;
@@ -101,9 +106,17 @@ export function loadHttpConfig(
         'IPSEC_PSK_OAUTH_ISSUER and IPSEC_PSK_HTTP_TOKENS(_FILE) are two ways to authenticate: set one.',
       );
     }
+    const strict = setting(env, 'IPSEC_PSK_OAUTH_REQUIRE_AT_JWT') ?? '0';
+    if (strict !== '0' && strict !== '1') {
+      throw new ConfigError(
+        'IPSEC_PSK_OAUTH_REQUIRE_AT_JWT',
+        'IPSEC_PSK_OAUTH_REQUIRE_AT_JWT must be 1 (only tokens typed at+jwt, RFC 9068) or 0 (default).',
+      );
+    }
     auth = {
       mode: 'oauth',
       issuer: url(issuer, 'IPSEC_PSK_OAUTH_ISSUER', "the authorization server's issuer URL"),
+      requireAtJwt: strict === '1',
     };
   } else if (tokensFile !== undefined || tokensInline !== undefined) {
     const lists: { text: string; setting: string }[] = [];
@@ -158,6 +171,7 @@ export function loadHttpConfig(
     publicUrl.hostname,
   ];
   const allowedOrigins = list(env, 'IPSEC_PSK_HTTP_ALLOWED_ORIGINS') ?? [publicUrl.origin];
+  const maxSessions = integer(env, 'IPSEC_PSK_HTTP_MAX_SESSIONS', 32, 1, 10_000);
   return {
     host,
     port,
@@ -165,7 +179,14 @@ export function loadHttpConfig(
     auth,
     allowedHosts: [...new Set(allowedHosts)],
     allowedOrigins: [...new Set(allowedOrigins)],
-    maxSessions: integer(env, 'IPSEC_PSK_HTTP_MAX_SESSIONS', 32, 1, 10_000),
+    maxSessions,
+    maxSessionsPerPrincipal: integer(
+      env,
+      'IPSEC_PSK_HTTP_MAX_SESSIONS_PER_PRINCIPAL',
+      Math.min(8, maxSessions),
+      1,
+      maxSessions,
+    ),
     sessionIdleMs: integer(env, 'IPSEC_PSK_HTTP_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
     rateLimitPerMinute: integer(env, 'IPSEC_PSK_HTTP_RATE_LIMIT', 120, 1, 100_000),
     maxBodyBytes: 1024 * 1024,

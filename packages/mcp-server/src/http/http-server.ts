@@ -18,12 +18,13 @@ import {
   type OAuthTokenVerifier,
 } from '@modelcontextprotocol/server';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { ServerFactory } from '../server.js';
 import { SCOPES } from './bearer-tokens.js';
 import { type HttpConfig, isLoopbackHost, urlHost } from './http-config.js';
 import { jsonRpcError, RPC } from './json-rpc.js';
 import type { KeyLinks } from './key-links.js';
+import { ANONYMOUS, type PrincipalBudget } from './principal-budget.js';
 import { requiredScope } from './scopes.js';
 import { Sessions } from './sessions.js';
 
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   factory: ServerFactory;
   /** The one-time pages that show a new key to its user, when there is authentication to bind them to. */
   keyLinks?: KeyLinks | undefined;
+  /** Each principal's budget of requests, calls and Cloudflare requests; its fetch is the Cloudflare client's. */
+  budget: PrincipalBudget;
   logger: Logger;
 }
 
@@ -63,8 +66,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const oauth = config.auth.mode === 'oauth';
   const resourceMetadataUrl = oauth ? getOAuthProtectedResourceMetadataUrl(config.publicUrl) : undefined;
   const { factory } = options;
+  const { budget } = options;
   const sessions = new Sessions({
     max: config.maxSessions,
+    maxPerPrincipal: config.maxSessionsPerPrincipal,
     idleMs: config.sessionIdleMs,
     create: (principal) => factory.create(principal),
     logger,
@@ -101,16 +106,35 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const authenticate: RequestHandler = options.verifier
     ? requireBearerAuth({ verifier: options.verifier, resourceMetadataUrl })
     : (_req, _res, next) => next();
+  const tooMany = (res: Response, retryAfterS?: number) =>
+    jsonRpcError(
+      res,
+      429,
+      RPC.server,
+      `Too many requests: at most ${config.rateLimitPerMinute} a minute (calls and the Cloudflare requests they make).`,
+      retryAfterS === undefined ? {} : { 'Retry-After': String(retryAfterS) },
+    );
+  // Failed authentications (401), per address: guessing tokens costs a budget too. Nothing else counts here.
+  const guesses = rateLimit({
+    windowMs: 60_000,
+    limit: config.rateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+    handler: (_req, res) => tooMany(res),
+  });
+  // Authenticated requests count per principal, whatever address they come from (behind a proxy, all share one).
   const limit = rateLimit({
     windowMs: 60_000,
     limit: config.rateLimitPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    // Authenticated requests count per principal, whatever address they come from (behind a proxy, all share one).
-    keyGenerator: (req) => principalOf(req.auth) ?? 'anonymous',
+    store: budget.store,
+    keyGenerator: (req) => principalOf(req.auth) ?? ANONYMOUS,
     validate: { keyGeneratorIpFallback: false },
-    handler: (_req, res) =>
-      jsonRpcError(res, 429, RPC.server, `Too many requests: at most ${config.rateLimitPerMinute} a minute.`),
+    handler: (_req, res) => tooMany(res),
   });
   const body = express.json({ limit: config.maxBodyBytes });
   const scope = scopeCheck(resourceMetadataUrl);
@@ -133,7 +157,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         'No session: send initialize first (MCP 2025-11-25), or a request with the MCP 2026-07-28 envelope.',
       );
     }
-    if (!(await sessions.start(principal, req, res, req.body))) {
+    const started = await sessions.start(principal, req, res, req.body);
+    if (started === 'principal_full') {
+      return jsonRpcError(
+        res,
+        429,
+        RPC.server,
+        `Too many open sessions: at most ${config.maxSessionsPerPrincipal} open sessions per user. Close one (DELETE) or wait for it to go idle.`,
+        { 'Retry-After': '60' },
+      );
+    }
+    if (started === 'full') {
       return jsonRpcError(res, 503, RPC.server, 'Too many open sessions; try again later.', {
         'Retry-After': '60',
       });
@@ -141,14 +175,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
   // One endpoint for both eras, told apart by the SDK's own classifier: a 2026-07-28 request carries the protocol
   // version in its `_meta` envelope; 2025-11-25 traffic (initialize, session requests, GET and DELETE) does not.
-  const serve: RequestHandler = async (req, res, next) => {
-    const legacy = await isLegacyRequest(await toWebRequest(req, req.body), req.body);
-    if (legacy) return serveLegacy(req, res, next);
-    return serveModern(req, res, req.body);
-  };
-  app.post(path, authenticate, limit, body, scope, serve);
-  app.get(path, authenticate, limit, serve);
-  app.delete(path, authenticate, limit, serve);
+  const serve: RequestHandler = (req, res, next) =>
+    // Within the principal's budget: the Cloudflare requests this request's calls make are counted there.
+    budget.run(principalOf(req.auth) ?? ANONYMOUS, async () => {
+      const legacy = await isLegacyRequest(await toWebRequest(req, req.body), req.body);
+      if (legacy) return serveLegacy(req, res, next);
+      return serveModern(req, res, req.body);
+    });
+  const calls = callCount(budget, tooMany);
+  app.post(path, guesses, authenticate, limit, body, calls, scope, serve);
+  app.get(path, guesses, authenticate, limit, serve);
+  app.delete(path, guesses, authenticate, limit, serve);
   // express's default error page is HTML and may quote the request; clients read JSON-RPC.
   app.use((error: { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (error?.type === 'entity.too.large') {
@@ -201,6 +238,34 @@ function originCheck(config: HttpConfig): RequestHandler {
     }
     if (loopbackBind && hostname !== undefined && isLoopbackHost(hostname)) return next();
     return jsonRpcError(res, 403, RPC.server, 'Origin not allowed.');
+  };
+}
+
+/** Protocol versions that had JSON-RPC batches (2025-03-26 only; 2025-06-18 removed them). */
+const BATCHING_VERSIONS = new Set(['2025-03-26']);
+
+/**
+ * Every JSON-RPC message of a request is a call against the principal's budget (the rate limiter counted the
+ * request once). A batch is refused outright in a protocol version without batching (a client that names its
+ * version in the header), and as a whole when its calls would spend more than the budget.
+ */
+function callCount(
+  budget: PrincipalBudget,
+  tooMany: (res: Response, retryAfterS?: number) => void,
+): RequestHandler {
+  return async (req, res, next) => {
+    if (!Array.isArray(req.body)) return next();
+    const version = req.header('mcp-protocol-version');
+    if (version !== undefined && !BATCHING_VERSIONS.has(version)) {
+      return jsonRpcError(
+        res,
+        400,
+        RPC.invalidRequest,
+        `JSON-RPC batches are not part of MCP ${version} (they were removed in 2025-06-18): send one message per request.`,
+      );
+    }
+    const wait = await budget.spendCalls(principalOf(req.auth) ?? ANONYMOUS, req.body.length - 1);
+    return wait === undefined ? next() : tooMany(res, wait);
   };
 }
 

@@ -11,6 +11,8 @@
  * sent back in a WWW-Authenticate header.
  */
 
+import { createHash } from 'node:crypto';
+import { neutralizeText } from '@ipsec-psk/core';
 import { ConfigError } from '@ipsec-psk/rotation';
 import { OAuthMetadataSchema } from '@modelcontextprotocol/core';
 import {
@@ -162,7 +164,38 @@ export interface JwtVerifierOptions {
   jwksUri: URL;
   /** Clock skew allowed for `exp` and `nbf`; default 30 seconds. */
   clockToleranceSeconds?: number;
+  /** Accept only tokens typed `at+jwt` (RFC 9068), for issuers that type every access token so. Default false. */
+  requireAtJwt?: boolean;
 }
+
+/**
+ * Token types (the JOSE `typ` header) an access token may carry. RFC 9068 types access tokens `at+jwt`; many
+ * issuers (Microsoft Entra ID, Keycloak, Okta's org server) still type them `JWT` or not at all, so those pass
+ * unless `requireAtJwt`. Any other type names another kind of token (an ID token, a logout or event token, a DPoP
+ * proof) that must never be taken for an access token, whatever its audience.
+ */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+const UNTYPED = new Set(['jwt', 'application/jwt']);
+
+function typeProblem(typ: unknown, requireAtJwt: boolean): string | undefined {
+  const value = typeof typ === 'string' ? typ.toLowerCase() : undefined;
+  if (value !== undefined && ACCESS_TOKEN_TYPES.has(value)) return undefined;
+  if (!requireAtJwt && (value === undefined || UNTYPED.has(value))) return undefined;
+  return 'Wrong token type';
+}
+
+/**
+ * The principal of a subject: exact (a digest of the issuer and \`sub\` as received, so subjects that differ only
+ * in invisible characters, or after any length, are different principals) and readable (the subject neutralised
+ * and shortened, for the audit log and messages).
+ */
+export function subjectPrincipal(issuer: string, sub: string): string {
+  const digest = createHash('sha256').update(issuer).update('\0').update(sub).digest('hex').slice(0, 24);
+  return `${neutralizeText(sub, SUBJECT_DISPLAY_LENGTH)} [${digest}]`;
+}
+
+/** The readable part of a principal: long enough to recognise a person or a client id. */
+const SUBJECT_DISPLAY_LENGTH = 80;
 
 /** The claims whose failure has a name of its own; anything else is "Invalid claims". */
 const CLAIM_REASONS: Record<string, string> = {
@@ -241,11 +274,17 @@ export function jwtVerifier(options: JwtVerifierOptions): OAuthTokenVerifier {
     async verifyAccessToken(token: string): Promise<AuthInfo> {
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('Malformed token');
       let payload: JWTPayload;
+      let typ: unknown;
       try {
-        ({ payload } = await jwtVerify(token, keys, verifyOptions));
+        ({
+          payload,
+          protectedHeader: { typ },
+        } = await jwtVerify(token, keys, verifyOptions));
       } catch (error) {
         throw refusal(error);
       }
+      const wrongType = typeProblem(typ, options.requireAtJwt ?? false);
+      if (wrongType) throw invalidToken(wrongType);
       const { sub, exp } = payload;
       if (typeof sub !== 'string' || sub === '') throw invalidToken('Token has no subject');
       if (typeof exp !== 'number') throw invalidToken('Token has no expiry');
@@ -258,7 +297,7 @@ export function jwtVerifier(options: JwtVerifierOptions): OAuthTokenVerifier {
         scopes: scopesOf(payload),
         expiresAt: exp,
         resource,
-        extra: { principal: sub },
+        extra: { principal: subjectPrincipal(options.issuer, sub) },
       };
     },
   };

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { Secret } from '@ipsec-psk/core';
+import { type PskClient, Secret } from '@ipsec-psk/core';
 import { KeyDirectory, type Logger, readTrustedFile } from '@ipsec-psk/rotation';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { type CreateServerOptions, createServerFactory } from '../server.js';
@@ -9,6 +9,7 @@ import { loadHttpConfig } from './http-config.js';
 import { principalOf, startHttpServer } from './http-server.js';
 import { KeyLinks } from './key-links.js';
 import { discoverAuthorizationServer, jwtVerifier } from './oauth.js';
+import { PrincipalBudget } from './principal-budget.js';
 
 /** A token file is a line per user; anything larger is a mistake. */
 const TOKEN_FILE_MAX_BYTES = 1024 * 1024;
@@ -16,8 +17,10 @@ const TOKEN_FILE_MAX_BYTES = 1024 * 1024;
 /** What the binary hands the HTTP mode. */
 export interface RunHttpOptions {
   flags: { host: string; port: number };
-  /** Everything a server instance needs but its principal. */
-  server: Omit<CreateServerOptions, 'principal'>;
+  /** Everything a server instance needs but its principal and the Cloudflare client. */
+  server: Omit<CreateServerOptions, 'principal' | 'client'>;
+  /** The Cloudflare client, on the fetch given (which counts each request against its principal's budget). */
+  makeClient(fetch: typeof globalThis.fetch): PskClient;
   logger: Logger;
   /** Runs after the last session closed (the sandbox's simulator stops). */
   onStopped(): Promise<void>;
@@ -52,6 +55,7 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
       issuer: metadata.issuer,
       audience: config.publicUrl.href,
       jwksUri: new URL(metadata.jwks_uri),
+      requireAtJwt: config.auth.requireAtJwt,
     });
     logger.info(`authentication: OAuth access tokens from ${metadata.issuer} for ${config.publicUrl.href}`);
   } else {
@@ -59,14 +63,28 @@ export async function runHttp(options: RunHttpOptions): Promise<void> {
   }
 
   const keyLinks = verifier ? keyLinksFor(config.publicUrl, verifier) : undefined;
-  const factory = createServerFactory({ ...options.server, keyLinks });
-  const handle = await startHttpServer({ config, verifier, oauthMetadata, factory, keyLinks, logger });
+  const budget = new PrincipalBudget(config.rateLimitPerMinute);
+  const factory = createServerFactory({
+    ...options.server,
+    client: options.makeClient(budget.fetch),
+    keyLinks,
+  });
+  const handle = await startHttpServer({
+    config,
+    verifier,
+    oauthMetadata,
+    factory,
+    keyLinks,
+    budget,
+    logger,
+  });
   logger.info(`listening on ${handle.url}`);
 
   const { stop } = carefulStop(logger, factory.inFlight, async () => {
     await handle.close();
     // Questions are withdrawn with the connections; a call already sent still reaches its file.
     await factory.idle();
+    budget.shutdown();
     await options.onStopped();
   });
   stopOnSignalsAndFaults(logger, stop);

@@ -19,6 +19,8 @@ export interface Session {
 /** What the registry needs. */
 export interface SessionsOptions {
   max: number;
+  /** Sessions one principal may hold. */
+  maxPerPrincipal: number;
   idleMs: number;
   /** A server instance acting for `principal`. */
   create(principal: string | undefined): McpServer;
@@ -71,16 +73,20 @@ export class Sessions {
   }
 
   /**
-   * Opens a session for an initialize request and answers it; refuses (returns false) when the cap is reached. An
-   * initialize that failed leaves no server behind.
+   * Opens a session for an initialize request and answers it. Refused when the principal holds its share already
+   * (`principal_full`), or when every slot is taken and none can be freed (`full`): a slot is freed by closing the
+   * longest-idle session of the principal holding the most, when that is more than this one would hold. So one
+   * principal cannot keep the others out. An initialize that failed leaves no server behind.
    */
   async start(
     principal: string | undefined,
     req: IncomingMessage,
     res: ServerResponse,
     body: unknown,
-  ): Promise<boolean> {
-    if (this.open.size + this.pending >= this.options.max) return false;
+  ): Promise<'started' | 'full' | 'principal_full'> {
+    const mine = this.countOf(principal);
+    if (mine >= this.options.maxPerPrincipal) return 'principal_full';
+    if (this.open.size + this.pending >= this.options.max && !(await this.evictFor(mine))) return 'full';
     this.pending += 1;
     const server = this.options.create(principal);
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
@@ -100,6 +106,27 @@ export class Sessions {
       this.pending -= 1;
       if (!transport.sessionId || !this.open.has(transport.sessionId)) await server.close().catch(() => {});
     }
+    return 'started';
+  }
+
+  private countOf(principal: string | undefined): number {
+    let count = 0;
+    for (const session of this.open.values()) if (session.principal === principal) count += 1;
+    return count;
+  }
+
+  /** Frees a slot from the principal holding the most, if it holds more than `requester + 1` would; whether it did. */
+  private async evictFor(requester: number): Promise<boolean> {
+    const held = new Map<string | undefined, Session[]>();
+    for (const session of this.open.values()) {
+      held.set(session.principal, [...(held.get(session.principal) ?? []), session]);
+    }
+    const [, largest = []] = [...held].sort((a, b) => b[1].length - a[1].length)[0] ?? [];
+    if (largest.length <= requester + 1) return false;
+    const idle = largest.filter((session) => session.active === 0).sort((a, b) => a.lastSeen - b.lastSeen)[0];
+    if (!idle) return false;
+    this.options.logger.info(`closing session ${idle.id.slice(0, 8)}… to make room for another user`);
+    await this.close(idle.id);
     return true;
   }
 

@@ -10,6 +10,7 @@ import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sd
 import type { OAuthMetadata, OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { type HttpConfig, loadHttpConfig } from '../http/http-config.js';
 import { type HttpServerHandle, startHttpServer } from '../http/http-server.js';
+import { PrincipalBudget } from '../http/principal-budget.js';
 import { keyLinksFor } from '../http/run-http.js';
 import { createServerFactory } from '../server.js';
 import { readAuditLines } from './harness.js';
@@ -39,9 +40,15 @@ export async function startHttpHarness(options: {
 }): Promise<HttpHarness> {
   const sim = options.after?.sim ?? (await startSimulator({ apiTokens: [API_TOKEN] }));
   const pskDir = options.after?.pskDir ?? (await mkdtemp(join(tmpdir(), 'ipsec-psk-http-')));
-  const client = createPskClient({ apiToken: API_TOKEN, baseUrl: sim.url, retry: { baseDelayMs: 1 } });
   let config = loadHttpConfig(options.env ?? {}, { host: '127.0.0.1', port: 0 }, () => '');
   if (options.tweak) config = options.tweak(config);
+  const budget = new PrincipalBudget(config.rateLimitPerMinute);
+  const client = createPskClient({
+    apiToken: API_TOKEN,
+    baseUrl: sim.url,
+    retry: { baseDelayMs: 1 },
+    fetch: budget.fetch,
+  });
   const keyLinks = options.verifier ? keyLinksFor(config.publicUrl, options.verifier) : undefined;
   const handle = await startHttpServer({
     config,
@@ -55,6 +62,7 @@ export async function startHttpHarness(options: {
       keyLinks,
     }),
     keyLinks,
+    budget,
     logger: silentLogger,
   });
   const clients: Client[] = [];
@@ -82,6 +90,7 @@ export async function startHttpHarness(options: {
     async close() {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await handle.close();
+      budget.shutdown();
       if (options.after) return;
       await sim.close();
       await rm(pskDir, { recursive: true, force: true });

@@ -39,7 +39,8 @@ export async function checkTunnelHealth(
   const now = request.now ?? (() => new Date());
   const since = new Date(now().getTime() - (request.sinceMs ?? DEFAULT_SINCE_MS));
   const read = await Promise.all(
-    request.tunnelIds.map(async (tunnelId) => {
+    // Each tunnel once: the verdicts are keyed by id, and a repeated read would spend the quota for nothing.
+    [...new Set(request.tunnelIds)].map(async (tunnelId) => {
       try {
         const tunnel = await client.getIpsecTunnel({ accountId: request.accountId, ipsecTunnelId: tunnelId });
         return { tunnelId, name: tunnel.name, healthCheckEnabled: tunnel.healthCheckEnabled, since };
