@@ -61,8 +61,11 @@ HTTP mode (--http):
                                             on a loopback bind)
   IPSEC_PSK_HTTP_ALLOWED_ORIGINS            browser Origins accepted (default: the public URL's)
   IPSEC_PSK_HTTP_MAX_SESSIONS               open sessions at most (default 32)
+  IPSEC_PSK_HTTP_MAX_SESSIONS_PER_PRINCIPAL open sessions one principal may hold (default 8)
   IPSEC_PSK_HTTP_SESSION_IDLE_MINUTES       an idle session closes after this long (default 30)
-  IPSEC_PSK_HTTP_RATE_LIMIT                 requests per minute per principal (default 120)
+  IPSEC_PSK_HTTP_RATE_LIMIT                 per principal and minute: requests, calls and the Cloudflare
+                                            requests they make (default 120)
+  IPSEC_PSK_OAUTH_REQUIRE_AT_JWT            1: accept only access tokens typed at+jwt (default 0)
 `;
 
 function fail(message: string, exitCode = 1): never {
