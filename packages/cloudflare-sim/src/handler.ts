@@ -148,7 +148,15 @@ export class SimHandler {
       return this.#error(record, auth.status, [auth.error]);
     }
     const limit = this.#limiter.take(auth.principal);
-    if (!limit.allowed) {
+    if (limit.allowed) {
+      const { limit: max, windowMs } = this.#limiter.config;
+      record.rateLimit = {
+        limit: max,
+        remaining: limit.remaining,
+        resetSeconds: limit.resetSeconds,
+        windowSeconds: Math.round(windowMs / 1000),
+      };
+    } else {
       return this.#error(
         record,
         429,
@@ -156,7 +164,6 @@ export class SimHandler {
         { 'retry-after': String(limit.retryAfterSeconds) },
       );
     }
-
     const refusal = this.#validate(record, operation, params, query, invalidId);
     if (refusal) return refusal;
     const changed: PskChange[] = [];

@@ -7,7 +7,9 @@ export interface RateLimitConfig {
 }
 
 /** Whether a request may go ahead; when not, how many whole seconds until the window resets (>= 1). */
-export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+export type RateLimitDecision =
+  | { allowed: true; remaining: number; resetSeconds: number }
+  | { allowed: false; retryAfterSeconds: number };
 
 /** Cloudflare's documented global limit: 1200 requests per five minutes per user. */
 export const CLOUDFLARE_RATE_LIMIT: RateLimitConfig = { limit: 1200, windowMs: 300_000 };
@@ -26,6 +28,10 @@ export class RateLimiter {
     }
   }
 
+  get config(): RateLimitConfig {
+    return this.#config;
+  }
+
   /** Count a request for `key` if the window allows it. */
   take(key: string): RateLimitDecision {
     const now = this.#now().getTime();
@@ -39,6 +45,11 @@ export class RateLimiter {
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     }
     window.used += 1;
-    return { allowed: true };
+    const resetMs = window.start + this.#config.windowMs - now;
+    return {
+      allowed: true,
+      remaining: this.#config.limit - window.used,
+      resetSeconds: Math.max(1, Math.ceil(resetMs / 1000)),
+    };
   }
 }

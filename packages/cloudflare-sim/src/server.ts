@@ -111,7 +111,7 @@ async function execute(
   switch (action.kind) {
     case 'respond':
       record.status = action.status;
-      send(res, action.status, action.body, action.headers);
+      send(res, action.status, action.body, { ...rateLimitHeaders(record), ...action.headers });
       return;
     case 'reset':
       reset(res.socket);
@@ -135,6 +135,19 @@ async function execute(
       await execute(action.next(), record, res, closing);
       return;
   }
+}
+
+/**
+ * Cloudflare's rate-limit headers, in the form its API documents (the IETF draft's structured fields): the policy,
+ * and what is left of it with the seconds until the window resets.
+ */
+function rateLimitHeaders(record: RecordedRequest): Record<string, string> {
+  const limit = record.rateLimit;
+  if (!limit) return {};
+  return {
+    ratelimit: `"default";r=${limit.remaining};t=${limit.resetSeconds}`,
+    'ratelimit-policy': `"default";q=${limit.limit};w=${limit.windowSeconds}`,
+  };
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {

@@ -151,6 +151,8 @@ export interface RecordedRequest {
   persisted: boolean;
   /** When it arrived (`Date.now()`), to tell requests sent together from requests sent one after another. */
   receivedAt: number;
+  /** The rate limit as answered in the `Ratelimit` header, once the credential was counted. */
+  rateLimit?: { limit: number; remaining: number; resetSeconds: number; windowSeconds: number };
 }
 
 /** Which requests a fault applies to, and how many it consumes. */

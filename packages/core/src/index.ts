@@ -48,6 +48,7 @@ export type {
   ListIpsecTunnelsInput,
 } from './ops/tunnels.js';
 export { generatePsk } from './psk.js';
+export { parseRateLimit, type RateLimitState } from './rate-limit-header.js';
 export type { RetryOptions, Sleep } from './retry.js';
 export { Secret } from './secret.js';
 export { OUTCOME_UNKNOWN_ADVICE } from './transport.js';

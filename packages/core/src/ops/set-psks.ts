@@ -4,6 +4,7 @@ import { isRecord, optionalRecord, optionalString } from '../envelope.js';
 import { type CloudflareMessage, PskError } from '../errors.js';
 import type { components, operations } from '../generated/openapi.js';
 import { assertIdentifier } from '../identifiers.js';
+import { parseRateLimit, type RateLimitState } from '../rate-limit-header.js';
 import { Secret } from '../secret.js';
 import type { ApiCall } from '../transport.js';
 import { neutralizeText } from '../untrusted.js';
@@ -80,6 +81,8 @@ export interface PsksSet {
   unreported: string[];
   /** Cloudflare's informational `messages[]`. */
   messages: CloudflareMessage[];
+  /** What is left of the account's API budget, when Cloudflare said (`Ratelimit`). */
+  rateLimit?: RateLimitState | undefined;
 }
 
 function invalid(field: string, problem: string): PskError {
@@ -171,6 +174,7 @@ export async function setIpsecPsks(context: CallContext, input: SetIpsecPsksInpu
       unapplied,
       unreported: entries.map((entry) => entry.id).filter((id) => !named.has(id)),
       messages: envelope.messages,
+      rateLimit: parseRateLimit(raw.headers.get('ratelimit')),
     };
   };
 
