@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { PskClient } from '@ipsec-psk/core';
 import type { ConfirmMode } from './confirm/channel.js';
 import { ConsentDirectory } from './confirm/consent-dir.js';
@@ -5,6 +6,7 @@ import { ConsentTokens } from './confirm/consent-tokens.js';
 import { PanelConfirmations } from './confirm/panel-confirmations.js';
 import type { DeliveryConfig } from './delivery/config-types.js';
 import { Delivery } from './delivery/deliver.js';
+import { RateGate } from './fleet/fleet-batch.js';
 import { FleetRotation } from './fleet/fleet-rotation.js';
 import type { SendDeps } from './fleet/fleet-send.js';
 import { RestoreFlow } from './fleet/restore.js';
@@ -96,6 +98,7 @@ interface Shared {
   audit: AuditLog;
   locks: TunnelLocks;
   inFlight: InFlight;
+  rate: RateGate;
   tokens: ConsentTokens;
   panels: PanelConfirmations;
 }
@@ -116,6 +119,7 @@ export function createEngine(options: EngineOptions): RotationEngine {
     audit: new AuditLog(directory, now),
     locks: new TunnelLocks(directory, logger, options.lockStaleMs ?? LOCK_STALE_MS),
     inFlight: new InFlight(),
+    rate: new RateGate(clock, options.rateLimitSleep ?? ((ms: number) => delay(ms))),
     tokens: new ConsentTokens(consent, options.confirmationTtlMs, clock),
     panels: new PanelConfirmations(consent, (file) => store.read(file), clock),
   };
@@ -138,6 +142,7 @@ function engineFor(
     now: options.now,
     principal,
     inFlight: shared.inFlight,
+    rate: shared.rate,
     health: options.health,
     delivery:
       options.delivery &&

@@ -46,12 +46,19 @@ export {
 } from './delivery/config-types.js';
 export { deliveryDetails, type TunnelDetailsForDelivery } from './delivery/tunnel-details.js';
 export { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
-export { FLEET_MAX, type FleetAnswer, type FleetInput, type FleetTarget } from './fleet/fleet-prepare.js';
+export {
+  FLEET_MAX,
+  type FleetAnswer,
+  type FleetInput,
+  type FleetTarget,
+  type KnownTunnels,
+} from './fleet/fleet-prepare.js';
 export { type FleetDeps, FleetRotation } from './fleet/fleet-rotation.js';
 export { BATCH_SIZE, type OnProgress } from './fleet/fleet-send.js';
 export { RestoreFlow, type RestoreInput } from './fleet/restore.js';
 export {
   DESCRIPTION_MAX_LENGTH,
+  describeListing,
   type ListedTunnel,
   listTunnels,
   type TunnelFilter,

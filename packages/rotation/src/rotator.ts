@@ -1,5 +1,5 @@
 import { createEngine, type EngineOptions, type RotationEngine } from './engine.js';
-import type { FleetAnswer } from './fleet/fleet-prepare.js';
+import type { FleetAnswer, KnownTunnels } from './fleet/fleet-prepare.js';
 import type { OnProgress } from './fleet/fleet-send.js';
 import type { AskedVia, AskLater, ConfirmAnswer, Confirmer, RotationAnswer } from './types.js';
 
@@ -38,6 +38,8 @@ export interface TunnelsRequest {
   validateOnly?: boolean | undefined;
   /** Told after each request and while waiting for Cloudflare's rate limit. */
   onProgress?: OnProgress | undefined;
+  /** The account's tunnels as just read (to choose them), so the rotation does not read them again. */
+  known?: KnownTunnels | undefined;
 }
 
 /** One tunnel whose previous key to put back. */
@@ -113,6 +115,7 @@ export function createRotator(options: RotatorOptions): Rotator {
             account_id: request.accountId,
             ipsec_tunnel_ids: request.tunnelIds,
             validate_only: request.validateOnly,
+            known: request.known,
           },
           ask,
           request.onProgress,

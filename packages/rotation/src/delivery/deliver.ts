@@ -1,4 +1,5 @@
 import type { PskClient } from '@ipsec-psk/core';
+import pMap from 'p-map';
 import { errorCode } from '../error-code.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryOutput } from '../output.js';
@@ -45,17 +46,7 @@ export class Delivery {
 
   /** Several keys, at most CONCURRENCY at a time; the results in the jobs' order. */
   async deliverAll(jobs: readonly DeliveryJob[]): Promise<DeliveryOutput[]> {
-    const results: DeliveryOutput[] = new Array(jobs.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < jobs.length) {
-        const index = next++;
-        const job = jobs[index];
-        if (job) results[index] = await this.deliver(job);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker));
-    return results;
+    return pMap(jobs, (job) => this.deliver(job), { concurrency: CONCURRENCY });
   }
 
   /** A key not delivered on purpose (`reason`), named with the target it would have gone to. */

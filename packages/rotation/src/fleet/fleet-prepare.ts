@@ -1,18 +1,37 @@
-import { assertIdentifier, generatePsk, isPskError, type PsksSet, quoteText } from '@ipsec-psk/core';
+import {
+  assertIdentifier,
+  generatePsk,
+  type IpsecTunnelDetails,
+  isPskError,
+  type PsksSet,
+  quoteText,
+} from '@ipsec-psk/core';
+import pMap from 'p-map';
 import { deliveryDetails } from '../delivery/tunnel-details.js';
 import { errorCode } from '../error-code.js';
 import type { RotationSteps } from '../one/steps.js';
 import type { FleetOutput } from '../output.js';
 import type { AuditEntry } from '../store/audit-log.js';
-import { type TunnelHistory, tunnelHistory, unreadableHistory } from '../store/rotation-history.js';
+import {
+  historyOf,
+  recordsByTunnel,
+  type TunnelHistory,
+  unreadableHistory,
+} from '../store/rotation-history.js';
 import type { Answered, AskLater, ConfirmAnswer, Confirmer, FleetTunnelFacts, FormReply } from '../types.js';
 import { BATCH_SIZE } from './fleet-send.js';
+
+/** Validate-only requests out at once: they change nothing, but share the account's rate limit. */
+const VALIDATE_CONCURRENCY = 8;
 
 // What a fleet rotation does before anyone is asked: the ids checked, then one round trip that validates every
 // tunnel, lists them (names, key ages) and reads the audit history.
 
-/** The most tunnels one intent may name: a fleet, not an account-wide accident. */
-export const FLEET_MAX = 1000;
+/**
+ * The most tunnels one intent may name. Not a fleet-size policy: an MCP request naming this many ids is about
+ * 700 KB (inside the HTTP mode's 1 MiB body limit), and a result of this many tunnels stays a few megabytes.
+ */
+export const FLEET_MAX = 20_000;
 
 /** The tool's arguments after schema validation. */
 export interface FleetInput {
@@ -22,6 +41,15 @@ export interface FleetInput {
   confirmation_token?: string | undefined;
   /** The user's answer to a form the flow returned earlier (`ask`), with the state that came with it. */
   reply?: FormReply | undefined;
+  /** The account's tunnels as the caller read them just before (a command line that chose tunnels by name or
+   * key age): used instead of reading the list again. */
+  known?: KnownTunnels | undefined;
+}
+
+/** The account's tunnels as read, and when the read started (ms since the epoch). */
+export interface KnownTunnels {
+  tunnels: readonly IpsecTunnelDetails[];
+  readAt: number;
 }
 
 /** A result for the assistant, a question to carry back to the user, or a tool error with a safe message. */
@@ -71,6 +99,7 @@ export function resolveFleet(
 export async function prepareFleet(
   steps: RotationSteps,
   target: FleetTarget,
+  known?: KnownTunnels,
 ): Promise<{ error: string } | FleetPrepared> {
   const { client } = steps.deps;
   const [validation, listed, records] = await Promise.all([
@@ -78,7 +107,7 @@ export async function prepareFleet(
       (set) => ({ set }),
       (error: unknown) => ({ error }),
     ),
-    client.listIpsecTunnels({ accountId: target.accountId }).catch(() => undefined),
+    known?.tunnels ?? client.listIpsecTunnels({ accountId: target.accountId }).catch(() => undefined),
     steps.records(),
   ]);
   if ('error' in validation) {
@@ -115,11 +144,9 @@ export async function prepareFleet(
     };
   });
   const now = steps.deps.now();
+  const byTunnel = records && recordsByTunnel(records, target.accountId);
   const histories = new Map(
-    target.ids.map((id) => [
-      id,
-      records ? tunnelHistory(records, target.accountId, id, now) : unreadableHistory(),
-    ]),
+    target.ids.map((id) => [id, byTunnel ? historyOf(byTunnel.get(id) ?? [], now) : unreadableHistory()]),
   );
   return { tunnels, histories };
 }
@@ -135,15 +162,18 @@ async function validateFleet(
   const batches: string[][] = [];
   for (let start = 0; start < target.ids.length; start += BATCH_SIZE)
     batches.push(target.ids.slice(start, start + BATCH_SIZE));
-  const sets = await Promise.all(
-    batches.map((ids) =>
+  const sets = await pMap(
+    batches,
+    (ids) =>
       steps.deps.client.setIpsecPsks({
         accountId: target.accountId,
         psks: ids.map((id) => ({ ipsecTunnelId: id, psk: generatePsk() })),
         validateOnly: true,
       }),
-    ),
+    { concurrency: VALIDATE_CONCURRENCY },
   );
+  // Their answers say what is left of the rate limit before the first key goes out.
+  for (const set of sets) steps.deps.rate.observe(set.rateLimit);
   return {
     unapplied: sets.flatMap((set) => set.unapplied),
     unreported: sets.flatMap((set) => set.unreported),

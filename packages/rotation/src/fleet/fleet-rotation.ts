@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import type { ConfirmedBy, ConfirmMode } from '../confirm/channel.js';
 import { chooseChannel } from '../confirm/channel.js';
 import { type ConsentRequest, type ConsentTokens, tokenRefusalText } from '../confirm/consent-tokens.js';
@@ -5,7 +6,7 @@ import type { PanelConfirmations } from '../confirm/panel-confirmations.js';
 import type { RotationSteps } from '../one/steps.js';
 import type { FleetOutput } from '../output.js';
 import type { AuditEntry } from '../store/audit-log.js';
-import { attemptedSince, recordsOf } from '../store/rotation-history.js';
+import { attemptedSince, recordsByTunnel } from '../store/rotation-history.js';
 import type { Release } from '../store/tunnel-lock.js';
 import {
   fleetPanelHistory,
@@ -24,6 +25,7 @@ import {
   type FleetInput,
   type FleetPrepared,
   type FleetTarget,
+  type KnownTunnels,
   prepareFleet,
   resolveFleet,
 } from './fleet-prepare.js';
@@ -43,6 +45,11 @@ export interface FleetDeps {
   /** Waits for Cloudflare's rate limit (tests inject one that does not wait). */
   sleep?: SendDeps['sleep'];
 }
+
+type Prepared = FleetPrepared | { error: string };
+
+/** Locks taken or released at once: the file system's round trips overlap, without a thousand open at a time. */
+const LOCK_CONCURRENCY = 32;
 
 /** A confirmation confirms exactly one account and one set of tunnels, in any order. */
 const consentFor = (target: FleetTarget): ConsentRequest => ({
@@ -88,25 +95,62 @@ export class FleetRotation {
       };
     }
     const { confirmation_token: token, reply } = input;
-    return this.withLocks(target, () => {
+    // A question's facts (the list, the validation) are read while the locks are taken: both are round trips,
+    // and neither changes anything. What another rotation did meanwhile is caught under the locks (`settled`).
+    const early = reply || token !== undefined ? undefined : this.prepareEarly(target, input.known);
+    return this.withLocks(target, async () => {
       if (reply) return this.sendWithReply(target, reply, onProgress);
       if (token !== undefined) return this.sendWithToken(target, token, onProgress);
-      return this.confirmThenSend(target, confirmer, onProgress);
+      const prepared = early ? await this.settled(target, early) : await prepareFleet(this.steps, target);
+      return this.confirmThenSend(target, prepared, confirmer, onProgress);
     });
   }
 
-  /** Holds every tunnel's lock (in a fixed order, so two fleets never wait on each other) or none. */
+  private prepareEarly(
+    target: FleetTarget,
+    known: KnownTunnels | undefined,
+  ): { startedAt: number; result: Promise<Prepared> } {
+    const startedAt = known?.readAt ?? this.steps.deps.now().getTime();
+    const result = prepareFleet(this.steps, target, known).catch(() =>
+      this.steps.fail(
+        'The tunnels could not be read and validated; nothing was changed and nobody was asked.',
+      ),
+    );
+    return { startedAt, result };
+  }
+
+  /** The early facts, unless a rotation of one of the tunnels was attempted since they were read: then again. */
+  private async settled(target: FleetTarget, early: { startedAt: number; result: Promise<Prepared> }) {
+    const prepared = await early.result;
+    const byTunnel = recordsByTunnel((await this.steps.records()) ?? [], target.accountId);
+    const moved = target.ids.some((id) => attemptedSince(byTunnel.get(id) ?? [], early.startedAt));
+    return moved ? prepareFleet(this.steps, target) : prepared;
+  }
+
+  /**
+   * Holds every tunnel's lock, or none. Locks are taken without waiting (a held one fails the whole set at once), so
+   * taking many in parallel cannot deadlock two fleets; what was taken is released before answering.
+   */
   async withLocks(target: FleetTarget, work: () => Promise<FleetAnswer>): Promise<FleetAnswer> {
     const releases: Release[] = [];
+    let refused: { error: string } | undefined;
+    // The account's folder is made or checked once; each tunnel's lock then costs its own folder and lock only.
+    const accountDir = await this.steps.deps.store.directory.ensure(target.accountId).catch(() => undefined);
     try {
-      for (const id of [...target.ids].sort()) {
-        const release = await this.steps.acquire({ accountId: target.accountId, tunnelId: id });
-        if (typeof release !== 'function') return release;
-        releases.push(release);
-      }
+      await pMap(
+        target.ids,
+        async (id) => {
+          if (refused) return;
+          const release = await this.steps.acquire({ accountId: target.accountId, tunnelId: id }, accountDir);
+          if (typeof release === 'function') releases.push(release);
+          else refused ??= release;
+        },
+        { concurrency: LOCK_CONCURRENCY },
+      );
+      if (refused) return refused;
       return await work();
     } finally {
-      await Promise.all(releases.map((release) => release()));
+      await pMap(releases, (release) => release(), { concurrency: LOCK_CONCURRENCY });
     }
   }
 
@@ -122,10 +166,10 @@ export class FleetRotation {
 
   private async confirmThenSend(
     target: FleetTarget,
+    prepared: Prepared,
     confirmer: Confirmer,
     onProgress?: OnProgress,
   ): Promise<FleetAnswer> {
-    const prepared = await prepareFleet(this.steps, target);
     if (!('tunnels' in prepared)) return prepared;
     // As for generate_ipsec_psk: a form first, then the panel, then the token, as the operator's mode allows.
     const { panels } = this.deps;
@@ -309,9 +353,9 @@ export class FleetRotation {
     askedAt: number,
     channel: 'token' | 'app' | 'form',
   ): Promise<FleetAnswer | undefined> {
-    const records = (await this.steps.records()) ?? [];
+    const byTunnel = recordsByTunnel((await this.steps.records()) ?? [], target.accountId);
     for (const id of target.ids) {
-      const since = attemptedSince(recordsOf(records, target.accountId, id), askedAt);
+      const since = attemptedSince(byTunnel.get(id) ?? [], askedAt);
       if (!since) continue;
       await auditFleet(this.steps, 'confirmation_refused', target, {
         code: `${channel}_superseded`,

@@ -1,52 +1,41 @@
-import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-import { generatePsk, isPskError, neutralizeText, type PsksSet, type Secret } from '@ipsec-psk/core';
+import { isPskError, neutralizeText, type Secret } from '@ipsec-psk/core';
+import pMap from 'p-map';
 import { errorCode } from '../error-code.js';
 import { decideRotated, type KeyAge } from '../one/check-back.js';
 import type { StepsDeps } from '../one/steps.js';
-import type { Rotated, TunnelResult } from '../output.js';
+import type { TunnelResult } from '../output.js';
 import { type AuditEntry, auditEntry } from '../store/audit-log.js';
 import { describeFsError } from '../store/key-directory.js';
 import { fingerprint } from '../store/psk-store.js';
 import type { FleetTunnelFacts } from '../types.js';
+import {
+  classifyFailure,
+  classifySet,
+  RateGate,
+  type SendOutcome,
+  sendBatch,
+  type Tracked,
+} from './fleet-batch.js';
+import { type GivenKey, recordAttempts, STORE_CONCURRENCY, storeKeys } from './fleet-keys.js';
+
+export type { SendOutcome } from './fleet-batch.js';
+export type { GivenKey } from './fleet-keys.js';
 
 /** Tunnels per Set PSKs request: a few requests for a large fleet, far inside Cloudflare's 1200 per 5 minutes. */
 export const BATCH_SIZE = 100;
-/** How long a rate-limited batch may wait for Cloudflare's Retry-After before the rest is left unsent. */
-const MAX_RATE_LIMIT_WAIT_S = 300;
-/** How many times one batch waits for the rate limit. */
-const MAX_RATE_LIMIT_WAITS = 3;
-
-/** What became of one tunnel's new key. */
-export interface SendOutcome {
-  tunnel: FleetTunnelFacts;
-  result: TunnelResult;
-  /** The stored key's file (marked `.not-applied` when the key is not in force). */
-  file?: string | undefined;
-  fingerprint?: string | undefined;
-  psk?: Secret | undefined;
-  /** Why not applied or not sent: Cloudflare's reason (neutralised) or our own words. */
-  reason?: string | undefined;
-  /** For `unknown`: what checking back showed. */
-  rotated?: Rotated | undefined;
-  /** The key age Cloudflare reported with the outcome. */
-  lastGeneratedOn?: string | undefined;
-  /** Cloudflare's IKE identifier of the tunnel, when it applied the key and said. */
-  ipsecId?: string | undefined;
-  /** For a restore: the file of the earlier key that was sent again. */
-  restoreOf?: string | undefined;
-}
-
-/** A key stored earlier, sent again instead of a new one (a restore). */
-export interface GivenKey {
-  psk: Secret;
-  /** The file it was read from; its audit lines name it as `restore_of`. */
-  restoreOf: string;
-}
+/**
+ * Set PSKs requests out at once: a large fleet's round trips overlap. Ten is what a script on the official SDK
+ * would use for its one-per-tunnel requests; ours carry a hundred keys each, and the rate gate slows them when
+ * Cloudflare says its limit is nearly spent.
+ */
+export const SEND_CONCURRENCY = 10;
 
 /** What sending needs: the rotation steps' own dependencies, and a way to wait. */
 export interface SendDeps
-  extends Pick<StepsDeps, 'client' | 'store' | 'audit' | 'logger' | 'now' | 'sandbox' | 'principal'> {
+  extends Pick<
+    StepsDeps,
+    'client' | 'store' | 'audit' | 'logger' | 'now' | 'sandbox' | 'principal' | 'rate'
+  > {
   /** Waits for Cloudflare's rate limit; injectable so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -54,22 +43,14 @@ export interface SendDeps
 /** Told after each batch, and while waiting for the rate limit. */
 export type OnProgress = (done: number, total: number, message: string) => void;
 
-interface PreparedKey {
-  tunnel: FleetTunnelFacts;
-  psk: Secret;
-  file: string;
-  fingerprint: string;
-  attemptId: string;
-  restoreOf?: string | undefined;
-}
-
-type BatchOutcome = { set: PsksSet; sentAt: number } | { failed: unknown; sentAt: number };
+const NOT_SENT = 'Not sent: an earlier request of this rotation failed, so the rest was not attempted.';
 
 /**
- * Sets new keys, made here, on a set of tunnels: every key is generated and stored (0600, synced) and every
- * attempt line is on disk before the first request leaves, so no answer, lost or not, can lose a key. The requests
- * are repeated only with the same keys (core retries transient failures; a rate limit is waited out, bounded),
- * never with new ones. A failure before sending is the answer: nothing was sent.
+ * Sets new keys, made here, on a set of tunnels, in batches of BATCH_SIZE, SEND_CONCURRENCY at a time. For each
+ * batch, every key is generated and stored (0600, synced) and every attempt line is on disk before its request
+ * leaves, so no answer, lost or not, can lose a key; while one batch is on the wire the next is being stored. The
+ * requests are repeated only with the same keys, never with new ones. A refusal (401, 403, 400) or a failure to
+ * store stops every batch not yet sent; when nothing was sent at all, the failure is the answer.
  */
 export async function sendFleet(
   deps: SendDeps,
@@ -79,199 +60,102 @@ export async function sendFleet(
   onProgress: OnProgress = () => {},
   given: ReadonlyMap<string, GivenKey> = new Map(),
 ): Promise<SendOutcome[] | { error: string }> {
-  const prepared = await storeKeys(deps, accountId, tunnels, given);
-  if ('error' in prepared) return prepared;
+  let write: (tunnelId: string, psk: Secret) => Promise<string>;
   try {
-    await deps.audit.appendAll(
-      prepared.map((key) =>
-        auditEntry('rotation_attempt', { accountId, tunnelId: key.tunnel.id }, deps, {
-          operation: 'set_psks',
-          confirmed_by: confirmedBy,
-          attempt_id: key.attemptId,
-          pid: process.pid,
-          psk_file: key.file,
-          psk_fingerprint: key.fingerprint,
-          ...(key.restoreOf ? { restore_of: key.restoreOf } : {}),
-        }),
-      ),
-      { durable: true },
-    );
+    write = await deps.store.writerFor(accountId);
   } catch (error) {
-    await markAll(deps, prepared);
-    deps.logger.error(
-      `could not write the rotation_attempt audit lines (${errorCode(error)}); nothing was sent`,
-    );
-    return {
-      error:
-        `The audit log could not be written (${errorCode(error)}), and keys are never sent without their record. ` +
-        'Nothing was sent; every tunnel keeps its current key. The operator must fix IPSEC_PSK_DIR.',
-    };
+    return { error: notStored(`the account's key folder cannot be used (${describeFsError(error)})`) };
   }
-
-  const outcomes = await sendBatches(deps, accountId, prepared, onProgress);
-  await checkBack(deps, accountId, outcomes);
-  await markNotInForce(deps, outcomes);
-  await recordOutcomes(deps, accountId, prepared, outcomes);
-  return outcomes.map((entry) => entry.outcome);
-}
-
-async function storeKeys(
-  deps: SendDeps,
-  accountId: string,
-  tunnels: readonly FleetTunnelFacts[],
-  given: ReadonlyMap<string, GivenKey>,
-): Promise<PreparedKey[] | { error: string }> {
-  const prepared: PreparedKey[] = [];
-  for (const tunnel of tunnels) {
-    // A restored key gets its own file too: every Set PSKs attempt names the file of exactly what it sent.
-    const restore = given.get(tunnel.id);
-    const psk = restore?.psk ?? generatePsk();
-    try {
-      const file = await deps.store.write(accountId, tunnel.id, psk);
-      prepared.push({
-        tunnel,
-        psk,
-        file,
-        fingerprint: fingerprint(psk),
-        attemptId: randomUUID(),
-        restoreOf: restore?.restoreOf,
-      });
-    } catch (error) {
-      await markAll(deps, prepared);
-      const what = describeFsError(error);
-      return {
-        error:
-          `The new key of tunnel ${tunnel.id} could not be stored before sending (${what}). Nothing was sent; ` +
-          'every tunnel keeps its current key. The operator must fix IPSEC_PSK_DIR (free space, permissions).',
-      };
-    }
-  }
-  return prepared;
-}
-
-/** Keys never sent are kept, marked as not in force. */
-async function markAll(deps: SendDeps, keys: readonly PreparedKey[]): Promise<void> {
-  for (const key of keys) {
-    await deps.store.markNotApplied(key.file).catch((error: unknown) => {
-      deps.logger.warn(`could not mark ${key.file} as not applied (${errorCode(error)})`);
-    });
-  }
-}
-
-interface Tracked {
-  key: PreparedKey;
-  sentAt: number | undefined;
-  outcome: SendOutcome;
-}
-
-async function sendBatches(
-  deps: SendDeps,
-  accountId: string,
-  keys: readonly PreparedKey[],
-  onProgress: OnProgress,
-): Promise<Tracked[]> {
-  const tracked: Tracked[] = keys.map((key) => ({
-    key,
+  const tracked: Tracked[] = tunnels.map((tunnel) => ({
+    tunnel,
+    key: undefined,
     sentAt: undefined,
-    outcome: {
-      tunnel: key.tunnel,
-      result: 'not_sent',
-      file: key.file,
-      fingerprint: key.fingerprint,
-      reason: 'Not sent: an earlier request of this rotation failed, so the rest was not attempted.',
-      restoreOf: key.restoreOf,
-    },
+    outcome: { tunnel, result: 'not_sent', reason: NOT_SENT },
   }));
-  for (let start = 0; start < tracked.length; start += BATCH_SIZE) {
-    const batch = tracked.slice(start, start + BATCH_SIZE);
-    const sent = await sendBatch(deps, accountId, batch, (message) =>
-      onProgress(start, tracked.length, message),
-    );
-    for (const entry of batch) entry.sentAt = sent.sentAt;
-    if ('failed' in sent) {
-      classifyFailure(batch, sent.failed);
-      break;
-    }
-    classifySet(deps, batch, sent.set);
-    onProgress(Math.min(start + BATCH_SIZE, tracked.length), tracked.length, 'Keys sent to Cloudflare.');
+  const batches: Tracked[][] = [];
+  for (let start = 0; start < tracked.length; start += BATCH_SIZE)
+    batches.push(tracked.slice(start, start + BATCH_SIZE));
+  const gate = deps.rate;
+  const state = { stopped: undefined as string | undefined, sent: 0, done: 0 };
+
+  await pMap(
+    batches,
+    async (batch) => {
+      if (state.stopped) return;
+      const keys = await storeKeys(
+        deps,
+        write,
+        batch.map((entry) => entry.tunnel),
+        given,
+      );
+      const failure =
+        'error' in keys
+          ? keys.error
+          : await recordAttempts(deps, accountId, keys, confirmedBy).then((e) => e?.error);
+      if (failure !== undefined) {
+        state.stopped ??= failure;
+        for (const entry of batch) entry.outcome = { ...entry.outcome, reason: `Not sent: ${failure}` };
+        return;
+      }
+      if ('error' in keys) return;
+      keys.forEach((key, index) => {
+        const entry = batch[index] as Tracked;
+        entry.key = key;
+        entry.outcome = {
+          ...entry.outcome,
+          file: key.file,
+          fingerprint: key.fingerprint,
+          restoreOf: key.restoreOf,
+        };
+      });
+      if (state.stopped) {
+        // Stored and recorded, but another batch was refused meanwhile: these keys stay unsent, marked so.
+        for (const entry of batch) entry.outcome = { ...entry.outcome, reason: NOT_SENT };
+        return;
+      }
+      state.sent += 1;
+      const sent = await sendBatch(deps, gate, accountId, keys, (message) =>
+        onProgress(state.done, tracked.length, message),
+      );
+      for (const entry of batch) entry.sentAt = sent.sentAt;
+      if ('failed' in sent) {
+        classifyFailure(batch, sent.failed);
+        if (isPskError(sent.failed) && sent.failed.outcome === 'not_executed') state.stopped ??= 'refused';
+      } else {
+        classifySet(deps, batch, sent.set);
+      }
+      state.done += batch.length;
+      onProgress(state.done, tracked.length, 'Keys sent to Cloudflare.');
+    },
+    { concurrency: SEND_CONCURRENCY },
+  );
+  if (state.sent === 0 && state.stopped !== undefined && state.stopped !== 'refused') {
+    // Nothing left this machine: the failure to store or record is the answer, as before any request. Keys of
+    // batches stored meanwhile are marked not in force, and their attempt lines closed.
+    await markNotInForce(deps, tracked);
+    await recordOutcomes(deps, accountId, tracked);
+    return { error: notStored(state.stopped) };
   }
-  // Echoes that differ are rare; storing them afterwards keeps the loop above free of disk work.
+  // Echoes that differ are rare; storing them afterwards keeps the loop above free of extra disk work.
   for (const entry of tracked) await storeEcho(deps, accountId, entry);
-  return tracked;
+  await checkBack(deps, accountId, tracked);
+  await markNotInForce(deps, tracked);
+  await recordOutcomes(deps, accountId, tracked);
+  return tracked.map((entry) => entry.outcome);
 }
 
-async function sendBatch(
-  deps: SendDeps,
-  accountId: string,
-  batch: readonly Tracked[],
-  waiting: (message: string) => void,
-): Promise<BatchOutcome> {
-  const psks = batch.map(({ key }) => ({ ipsecTunnelId: key.tunnel.id, psk: key.psk }));
-  const sleep = deps.sleep ?? ((ms: number) => delay(ms));
-  let sentAt = deps.now().getTime();
-  for (let waits = 0; ; waits++) {
-    try {
-      // No abort signal on purpose: once sent, cancelling cannot unsend it. Core repeats the same keys on
-      // transient failures, which is safe: they are stored.
-      return { set: await deps.client.setIpsecPsks({ accountId, psks }), sentAt };
-    } catch (error) {
-      const wait =
-        isPskError(error) && error.code === 'rate_limited' ? (error.retryAfterSeconds ?? 60) : undefined;
-      if (wait === undefined || wait > MAX_RATE_LIMIT_WAIT_S || waits >= MAX_RATE_LIMIT_WAITS) {
-        return { failed: error, sentAt };
-      }
-      waiting(`Cloudflare's rate limit: waiting ${wait} s before sending the same keys again.`);
-      await sleep(wait * 1000);
-      sentAt = deps.now().getTime();
-    }
-  }
-}
-
-function classifyFailure(batch: readonly Tracked[], error: unknown): void {
-  const executed = isPskError(error) && error.outcome === 'not_executed';
-  const reason = isPskError(error) ? error.message : 'Unexpected error.';
-  for (const entry of batch) {
-    entry.outcome = executed
-      ? { ...entry.outcome, result: 'not_sent', reason }
-      : { ...entry.outcome, result: 'unknown', reason };
-  }
-}
-
-function classifySet(deps: SendDeps, batch: readonly Tracked[], set: PsksSet): void {
-  const applied = new Map(set.applied.map((entry) => [entry.ipsecTunnelId, entry]));
-  const unapplied = new Map(set.unapplied.map((entry) => [entry.ipsecTunnelId, entry]));
-  for (const entry of batch) {
-    const id = entry.key.tunnel.id;
-    const done = applied.get(id);
-    const refused = unapplied.get(id);
-    if (done) {
-      entry.outcome = {
-        ...entry.outcome,
-        result: 'applied',
-        reason: undefined,
-        psk: done.psk,
-        lastGeneratedOn: done.lastGeneratedOn,
-        ipsecId: done.ipsecId,
-      };
-      if (!done.echoMatches) {
-        deps.logger.warn(`Cloudflare applied a different key than the one sent to tunnel ${id}; storing it`);
-      }
-    } else if (refused) {
-      entry.outcome = { ...entry.outcome, result: 'not_applied', reason: refused.reason };
-    } else {
-      entry.outcome = {
-        ...entry.outcome,
-        result: 'unknown',
-        reason: 'Cloudflare’s answer did not mention this tunnel.',
-      };
-    }
-  }
+function notStored(why: string): string {
+  return (
+    `${why} Nothing was sent; every tunnel keeps its current key. The operator must fix IPSEC_PSK_DIR (free ` +
+    'space, permissions).'
+  );
 }
 
 /** When Cloudflare echoes a different key than the one sent, the echoed one is in force: it gets its own file. */
 async function storeEcho(deps: SendDeps, accountId: string, entry: Tracked): Promise<void> {
   const { outcome, key } = entry;
-  if (outcome.result !== 'applied' || !outcome.psk || outcome.psk.reveal() === key.psk.reveal()) return;
+  if (!key || outcome.result !== 'applied' || !outcome.psk || outcome.psk.reveal() === key.psk.reveal())
+    return;
   try {
     const file = await deps.store.write(accountId, key.tunnel.id, outcome.psk);
     await deps.store.markNotApplied(key.file).catch(() => {});
@@ -297,34 +181,37 @@ async function checkBack(deps: SendDeps, accountId: string, tracked: Tracked[]):
     after = undefined;
   }
   for (const entry of unknown) {
-    const now = after?.get(entry.key.tunnel.id);
+    const now = after?.get(entry.tunnel.id);
     entry.outcome.rotated =
       after === undefined || entry.sentAt === undefined
         ? 'unknown'
-        : decideRotated(entry.key.tunnel.lastGeneratedOn, now, entry.sentAt);
+        : decideRotated(entry.tunnel.lastGeneratedOn, now, entry.sentAt);
   }
 }
 
 async function markNotInForce(deps: SendDeps, tracked: Tracked[]): Promise<void> {
-  for (const entry of tracked) {
-    const { outcome } = entry;
-    if (outcome.result !== 'not_applied' && outcome.result !== 'not_sent') continue;
-    if (!outcome.file) continue;
-    try {
-      entry.outcome = { ...outcome, file: await deps.store.markNotApplied(outcome.file) };
-    } catch (error) {
-      deps.logger.warn(`could not mark ${outcome.file} as not applied (${errorCode(error)})`);
-    }
-  }
+  const unused = tracked.filter(
+    ({ outcome }) => (outcome.result === 'not_applied' || outcome.result === 'not_sent') && outcome.file,
+  );
+  await pMap(
+    unused,
+    async (entry) => {
+      const { outcome } = entry;
+      try {
+        entry.outcome = { ...outcome, file: await deps.store.markNotApplied(outcome.file ?? '') };
+      } catch (error) {
+        deps.logger.warn(`could not mark ${outcome.file} as not applied (${errorCode(error)})`);
+      }
+    },
+    { concurrency: STORE_CONCURRENCY },
+  );
 }
 
-async function recordOutcomes(
-  deps: SendDeps,
-  accountId: string,
-  keys: readonly PreparedKey[],
-  tracked: readonly Tracked[],
-): Promise<void> {
-  const lines: AuditEntry[] = tracked.map(({ key, outcome }) => {
+/** The outcome line of every attempt line written (a tunnel whose key was never stored has neither). */
+async function recordOutcomes(deps: SendDeps, accountId: string, tracked: readonly Tracked[]): Promise<void> {
+  const attempted = tracked.flatMap((entry) => (entry.key ? [{ ...entry, key: entry.key }] : []));
+  if (attempted.length === 0) return;
+  const lines: AuditEntry[] = attempted.map(({ key, outcome }) => {
     const line = auditEntry('psk_set', { accountId, tunnelId: key.tunnel.id }, deps, {
       operation: 'set_psks',
       attempt_id: key.attemptId,
@@ -344,7 +231,7 @@ async function recordOutcomes(
     await deps.audit.appendAll(lines);
   } catch (error) {
     deps.logger.warn(
-      `could not append the outcomes of ${keys.length} keys to the audit log (${errorCode(error)})`,
+      `could not append the outcomes of ${attempted.length} keys to the audit log (${errorCode(error)})`,
     );
   }
 }

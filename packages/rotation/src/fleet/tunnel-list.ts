@@ -1,4 +1,4 @@
-import { neutralizeText, type PskClient } from '@ipsec-psk/core';
+import { type IpsecTunnelDetails, neutralizeText, type PskClient } from '@ipsec-psk/core';
 import { NAME_MAX_LENGTH } from '../text/rotation-text.js';
 
 // The account's tunnels with their key ages, for finding a tunnel by name and for seeing which keys are due for
@@ -91,6 +91,16 @@ export async function listTunnels(
   signal?: AbortSignal,
 ): Promise<TunnelListing> {
   const details = await client.listIpsecTunnels({ accountId, ...(signal ? { signal } : {}) });
+  return describeListing(details, accountId, filter, now);
+}
+
+/** A listing read already (`client.listIpsecTunnels`), filtered and described as `listTunnels` does. */
+export function describeListing(
+  details: readonly IpsecTunnelDetails[],
+  accountId: string,
+  filter: TunnelFilter,
+  now: Date,
+): TunnelListing {
   const needle = filter.nameContains?.toLowerCase();
   const minAge = filter.minKeyAgeDays;
   const entries: Entry[] = [];

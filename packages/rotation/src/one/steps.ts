@@ -3,6 +3,7 @@ import type { ConsentKind, ConsentRequest, ConsentTokens } from '../confirm/cons
 import type { Delivery } from '../delivery/deliver.js';
 import { deliveryDetails } from '../delivery/tunnel-details.js';
 import { errorCode } from '../error-code.js';
+import type { RateGate } from '../fleet/fleet-batch.js';
 import type { HealthWaitOptions } from '../health/tunnel-health-wait.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
@@ -37,6 +38,8 @@ export interface StepsDeps {
   principal?: string | undefined;
   /** The calls running in this process, shared by every engine in it. */
   inFlight: InFlight;
+  /** What Cloudflare said is left of its rate limit, shared by every engine on the client. */
+  rate: RateGate;
   /** Delivers stored keys to the devices the operator configured (IPSEC_PSK_DELIVERY); none: no delivery. */
   delivery?: Delivery | undefined;
   /** After a delivery: how long to wait for Cloudflare to see the tunnel up (IPSEC_PSK_HEALTH_WAIT); none: no wait. */
@@ -140,10 +143,10 @@ export class RotationSteps {
    * Takes the tunnel's lock (shared by every process using the key directory); a directory that cannot be used, or
    * a rotation already running, is the answer instead.
    */
-  async acquire(target: Target): Promise<Release | { error: string }> {
+  async acquire(target: Target, accountDir?: string): Promise<Release | { error: string }> {
     let release: Release | undefined;
     try {
-      release = await this.deps.locks.tryAcquire(target.accountId, target.tunnelId);
+      release = await this.deps.locks.tryAcquire(target.accountId, target.tunnelId, accountDir);
     } catch (error) {
       await this.audit('store_failed', target, { code: errorCode(error) });
       return this.fail(

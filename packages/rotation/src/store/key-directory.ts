@@ -101,6 +101,13 @@ export class KeyDirectory {
     return path;
   }
 
+  /** Creates (0700) or checks the directory `part` in `parent`, a directory `ensure` returned; its path. */
+  async ensureIn(parent: string, part: string): Promise<string> {
+    const path = join(parent, part);
+    await this.makeOrCheck(path);
+    return path;
+  }
+
   /** Creates a new file (it must not exist) in a checked directory: mode 0600, never through a symlink. */
   async createFile(path: string): Promise<FileHandle> {
     const handle = await this.fs.open(path, CREATE_NEW, 0o600);

@@ -177,6 +177,18 @@ export class PskStore {
   }
 
   /**
+   * A writer of many keys of one account (a fleet): the account's folder is made or checked once, each tunnel's
+   * folder once per key (a fleet names each tunnel once); each key is written as `write` does.
+   */
+  async writerFor(accountId: string): Promise<(tunnelId: string, psk: Secret) => Promise<string>> {
+    const accountDir = await this.directory.ensure(accountId);
+    return async (tunnelId, psk) => {
+      const dir = await this.directory.ensureIn(accountDir, tunnelId);
+      return writeKeyFile(this.directory, dir, keyFileName(this.now()), psk);
+    };
+  }
+
+  /**
    * Writes a text that holds a key (a device's configuration) into the tunnel's key directory under `name`: 0600,
    * synced, atomically renamed, replacing an earlier file of that name. Same trust rules as the keys.
    */

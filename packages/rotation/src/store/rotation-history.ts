@@ -10,6 +10,21 @@ const sameTunnel = (record: AuditRecord, accountId: string, tunnelId: string) =>
 export const recordsOf = (records: readonly AuditRecord[], accountId: string, tunnelId: string) =>
   records.filter((record) => sameTunnel(record, accountId, tunnelId));
 
+/** Each tunnel's records in one account, oldest first, in one pass: for questions about many tunnels at once. */
+export function recordsByTunnel(
+  records: readonly AuditRecord[],
+  accountId: string,
+): Map<string, AuditRecord[]> {
+  const byTunnel = new Map<string, AuditRecord[]>();
+  for (const record of records) {
+    if (record.account_id !== accountId) continue;
+    const list = byTunnel.get(record.ipsec_tunnel_id);
+    if (list) list.push(record);
+    else byTunnel.set(record.ipsec_tunnel_id, [record]);
+  }
+  return byTunnel;
+}
+
 /**
  * Attempts that have no outcome line: the process stopped (crash, SIGKILL, power loss) between sending the
  * persisting call and recording what came of it, so the key may have been replaced and lost. A later key stored
@@ -61,8 +76,12 @@ export function tunnelHistory(
   tunnelId: string,
   now: Date,
 ): TunnelHistory {
+  return historyOf(recordsOf(records, accountId, tunnelId), now);
+}
+
+/** The history of a tunnel from its own records (see `recordsByTunnel`). */
+export function historyOf(mine: AuditRecord[], now: Date): TunnelHistory {
   const since = now.getTime() - RECENT_WINDOW_MS;
-  const mine = recordsOf(records, accountId, tunnelId);
   return {
     unfinished: unfinishedAttempts(mine),
     recent: mine

@@ -119,9 +119,15 @@ export class TunnelLocks {
     }
   }
 
-  /** Takes the lock, or returns undefined when a rotation of this tunnel is running (here or elsewhere). */
-  async tryAcquire(accountId: string, tunnelId: string): Promise<Release | undefined> {
-    const dir = await this.directory.ensure(accountId, tunnelId);
+  /**
+   * Takes the lock, or returns undefined when a rotation of this tunnel is running (here or elsewhere).
+   * `accountDir`, the account's folder as `ensure` returned it, saves checking it again for each tunnel of a fleet.
+   */
+  async tryAcquire(accountId: string, tunnelId: string, accountDir?: string): Promise<Release | undefined> {
+    const dir =
+      accountDir === undefined
+        ? await this.directory.ensure(accountId, tunnelId)
+        : await this.directory.ensureIn(accountDir, tunnelId);
     const release = (await this.lock(dir, tunnelId)) ?? (await this.takeOver(dir, tunnelId));
     if (!release) return undefined;
     return () =>
