@@ -8,38 +8,20 @@ import {
   createRotator,
   type DeliveryConfig,
   type FleetOutput,
-  listTunnels,
+  type KnownTunnels,
   loadConfig,
   loadDeliveryConfig,
-  NAME_MAX_LENGTH,
   stderrLogger,
   type TunnelListing,
 } from '@ipsec-psk/rotation';
 import { type Options, parse, UsageError } from './args.js';
 import { EXIT, exitFor, exitForHealth } from './exit-status.js';
+import { progressLine } from './progress.js';
 import { terminalQuestion } from './prompt.js';
 import { healthTable, listingTable } from './render.js';
+import { AccountTunnels } from './tunnels.js';
 import { USAGE } from './usage.js';
 import { CLI_VERSION } from './version.js';
-
-/** Tunnel arguments as ids: a 32-hex id as given, anything else as an exact name looked up in the list. */
-async function resolveTunnels(client: PskClient, accountId: string, given: string[]): Promise<string[]> {
-  const isId = (value: string) => /^[0-9a-f]{32}$/i.test(value);
-  if (given.every(isId)) return given.map((id) => id.toLowerCase());
-  const listing = await listTunnels(client, accountId, {}, new Date());
-  return given.map((value) => {
-    if (isId(value)) return value.toLowerCase();
-    if (value.length > NAME_MAX_LENGTH)
-      throw new UsageError(`a tunnel name is at most ${NAME_MAX_LENGTH} characters`);
-    const named = listing.tunnels.filter((tunnel) => tunnel.tunnel_name === value);
-    if (named.length === 1) return named[0]?.ipsec_tunnel_id ?? '';
-    throw new UsageError(
-      named.length === 0
-        ? `no tunnel in account ${accountId} is named ${JSON.stringify(value)} (see ipsec-psk list)`
-        : `${named.length} tunnels are named ${JSON.stringify(value)}: ${named.map((t) => t.ipsec_tunnel_id).join(', ')}; pass the id`,
-    );
-  });
-}
 
 async function run(options: Options): Promise<number> {
   const config = loadConfig(process.env, { sandbox: options.sandbox });
@@ -57,11 +39,12 @@ async function run(options: Options): Promise<number> {
     if (accountId === undefined) throw new UsageError('pass --account, or set CLOUDFLARE_ACCOUNT_ID');
     const prefix = options.sandbox ? '[sandbox] ' : '';
     const filter = { nameContains: options.name, minKeyAgeDays: options.olderThan };
+    const tunnels = new AccountTunnels(client, accountId);
 
     if (options.command === 'health') {
       const report = await checkTunnelHealth(client, {
         accountId,
-        tunnelIds: await resolveTunnels(client, accountId, options.tunnels),
+        tunnelIds: await tunnels.resolve(options.tunnels),
         waitMs: options.waitS * 1000,
         onProgress: (message) => process.stderr.write(`${message}\n`),
       });
@@ -71,7 +54,7 @@ async function run(options: Options): Promise<number> {
       return exitForHealth(report);
     }
     if (options.command === 'list') {
-      const listing = await listTunnels(client, accountId, filter, new Date());
+      const listing = await tunnels.listing(filter);
       process.stdout.write(
         `${options.json ? JSON.stringify(listing, null, 2) : listingTable(listing, prefix)}\n`,
       );
@@ -83,12 +66,12 @@ async function run(options: Options): Promise<number> {
       );
     }
     if (options.command === 'restore') {
-      const [id = ''] = await resolveTunnels(client, accountId, options.tunnels);
-      return await rotate(options, config, delivery, client, accountId, [id]);
+      const [id = ''] = await tunnels.resolve(options.tunnels);
+      return await rotate(options, config, delivery, client, accountId, [id], undefined);
     }
     const ids = options.tunnels.length
-      ? await resolveTunnels(client, accountId, options.tunnels)
-      : (await listTunnels(client, accountId, filter, new Date())).tunnels.map((t) => t.ipsec_tunnel_id);
+      ? await tunnels.resolve(options.tunnels)
+      : await tunnels.chosen(filter);
     if (ids.length === 0) {
       const nothing: TunnelListing = { account_id: accountId, total: 0, tunnels: [] };
       process.stdout.write(
@@ -98,7 +81,7 @@ async function run(options: Options): Promise<number> {
       );
       return EXIT.done;
     }
-    return await rotate(options, config, delivery, client, accountId, ids);
+    return await rotate(options, config, delivery, client, accountId, ids, await tunnels.known());
   } finally {
     await sandbox?.close();
   }
@@ -111,6 +94,7 @@ async function rotate(
   client: PskClient,
   accountId: string,
   ids: string[],
+  known: KnownTunnels | undefined,
 ): Promise<number> {
   // The terminal is the human: a question on it is this command's confirmation.
   const rotator = createRotator({
@@ -146,8 +130,7 @@ async function rotate(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const onProgress = (done: number, total: number, message: string) =>
-    process.stderr.write(`${message} (${done} of ${total})\n`);
+  const onProgress = progressLine(process.stderr);
   const answer =
     options.command === 'restore'
       ? await rotator.restorePreviousKey({ accountId, tunnelId: ids[0] ?? '', onProgress })
@@ -156,7 +139,9 @@ async function rotate(
           tunnelIds: ids,
           validateOnly: options.validateOnly,
           onProgress,
+          known,
         });
+  onProgress.end();
   if ('error' in answer) throw new ReportedError(answer.error);
   process.stdout.write(`${options.json ? JSON.stringify(answer.output, null, 2) : answer.text}\n`);
   if (options.showConfig) await printConfigs(answer.output);

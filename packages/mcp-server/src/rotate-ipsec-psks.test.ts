@@ -264,6 +264,17 @@ describe('rotate_ipsec_psks: large sets', () => {
     expect(seen.at(-1)).toMatchObject({ progress: 251, total: 251 });
   });
 
+  it('#20 5000 tunnels in one call: a request per hundred, progress to the end, every key applied', async () => {
+    const big = manyTunnels(5000, { lastGeneratedOn: OLD });
+    await fleet({ sim: { accounts: [big] } });
+    const seen: Progress[] = [];
+    const result = await rotate({ ipsec_tunnel_ids: big.tunnels.map((t) => t.id) }, (p) => seen.push(p));
+    expect(output(result)).toMatchObject({ status: 'completed', applied: 5000 });
+    expect([sets(), validations()]).toEqual([50, 50]);
+    expect(seen.length).toBeGreaterThanOrEqual(50);
+    expect(seen.at(-1)).toMatchObject({ progress: 5001, total: 5001 });
+  }, 120_000);
+
   it("a rate limit longer than core's retry budget is waited out, then the same keys are sent", async () => {
     const waits: number[] = [];
     await fleet({ server: { rateLimitSleep: async (ms) => void waits.push(ms) } });
