@@ -12,6 +12,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FLEET_SIZES, measureBulk } from './bulk.mjs';
+import { measureFleetVsSdk } from './fleet-sdk.mjs';
+import { fleetSdkRows, fleetSdkSection } from './fleet-sdk-report.mjs';
 import { measureBundle, measureFootprint } from './footprint.mjs';
 import { measureOutage } from './outage.mjs';
 import { outageRows, outageSection } from './outage-report.mjs';
@@ -47,6 +49,16 @@ log(`5. A fleet: rotate_ipsec_psks over ${FLEET_SIZES.join(', ')} tunnels`);
 const bulk = await measureBulk({ runs: runs.trips, log });
 log('6. The outage: key changed at Cloudflare → the device’s IKE SA up again (two strongSwan daemons)');
 const outage = await measureOutage({ runs: runs.outage, log });
+log('7. A fleet side by side with a script on the official SDK (10 at a time)');
+const fleetPlan = values.quick
+  ? [{ count: 100, latencyMs: 0, runs: 1 }]
+  : [
+      { count: 1000, latencyMs: 0, runs: 3 },
+      { count: 1000, latencyMs: 150, runs: 3 },
+      { count: 5000, latencyMs: 0, runs: 1 },
+      { count: 5000, latencyMs: 150, runs: 1 },
+    ];
+const fleetSdk = await measureFleetVsSdk({ plan: fleetPlan, log });
 const seconds = (performance.now() - began) / 1000;
 log(`Done in ${seconds.toFixed(0)} s.`);
 
@@ -84,9 +96,10 @@ Times depend on the machine; compare the counts and ratios.
 | what \`npx\` installs: MCP server | ${mb(server.bytes)} MB, ${server.packages.length} package(s) | ≤ ${serverTarget.toFixed(1)} MB (25% of ${EARLIER_SERVER_CLOSURE_MB} MB) | ${verdict(server.bytes / 1e6 <= serverTarget)} |
 | the MCP Bundle (\`.mcpb\`): download / unpacked | ${mb(bundle.bytes)} MB / ${mb(bundle.unpackedBytes)} MB | report only | — |
 | what \`npm install\` puts on disk: core | ${mb(core.bytes)} MB, ${core.packages.length} package(s) | ≤ 1 MB | ${verdict(core.bytes <= 1e6)} |
-| a fleet of ${FLEET_SIZES.at(-1)} tunnels: round trips before the question / after consent | ${bulk[FLEET_SIZES.at(-1)].beforeTrips} / ${bulk[FLEET_SIZES.at(-1)].afterTrips} | 1 / ⌈n ÷ 100⌉ = ${Math.ceil(FLEET_SIZES.at(-1) / 100)} | ${verdict(bulk[FLEET_SIZES.at(-1)].beforeTrips === 1 && bulk[FLEET_SIZES.at(-1)].afterTrips === Math.ceil(FLEET_SIZES.at(-1) / 100))} |
+| a fleet of ${FLEET_SIZES.at(-1)} tunnels: round trips before the question / after consent | ${bulk[FLEET_SIZES.at(-1)].beforeTrips} / ${bulk[FLEET_SIZES.at(-1)].afterTrips} | 1 / ≤ ⌈n ÷ 100⌉ = ${Math.ceil(FLEET_SIZES.at(-1) / 100)} | ${verdict(bulk[FLEET_SIZES.at(-1)].beforeTrips === 1 && bulk[FLEET_SIZES.at(-1)].afterTrips <= Math.ceil(FLEET_SIZES.at(-1) / 100))} |
 | memory after a rotation, ours ÷ minimal server | ${(memory.oursMb / memory.minimalMb).toFixed(2)}× (${memory.oursMb.toFixed(0)} MB / ${memory.minimalMb.toFixed(0)} MB) | report only | — |
 ${outageRows(outage)}
+${fleetSdkRows(fleetSdk)}
 
 ## 1. Round trips around a rotation
 
@@ -158,8 +171,8 @@ of the minimal server after one call: ${memory.minimalMb.toFixed(0)} MB. Reporte
 \`rotate_ipsec_psks\` over many tunnels, form-confirmed, our binary against the simulator answering ${LATENCY_MS} ms
 after each request. Before the question: the tunnel list, every validate-only batch (100 tunnels each) and the audit
 log are read at once. After consent: every key made and stored (each its own 0600 file, synced), the attempt lines
-synced, then one Set PSKs request per 100 tunnels, one after another (a failure stops the rest), then the outcome
-lines. Medians of ${runs.trips} run(s).
+synced, then one Set PSKs request per 100 tunnels, up to ten at a time, each as soon as its own keys are stored
+(a refusal stops those not yet sent), then the outcome lines. Medians of ${runs.trips} run(s).
 
 | tunnels | before: round trips | ms | after: round trips | requests | ms |
 | --- | --- | --- | --- | --- | --- |
@@ -174,6 +187,8 @@ Most of "after" for a large fleet is the disk: each key is synced to its own fil
 the point.
 
 ${outageSection(outage)}
+
+${fleetSdkSection(fleetSdk)}
 
 ## Running it
 
