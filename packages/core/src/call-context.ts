@@ -61,6 +61,16 @@ export interface Received {
   envelope: Envelope | undefined;
 }
 
+/** What to check when Cloudflare refuses the credentials or their permissions: the usual causes, in order. */
+const STATUS_HINTS: Record<number, string> = {
+  401: ' Check the credentials: the API token (or the account email and Global API key) is wrong, expired or revoked.',
+  // Cloudflare answers "Authentication error" (10000) both for a token it does not know and for one without the
+  // permission, so both are named.
+  403:
+    ' Check the API token: that it is the right one and not expired, that it has Magic WAN Write or Magic Transit ' +
+    'Write (Account Analytics Read for tunnel health), and that its account resources include this account.',
+};
+
 export interface CallContextOptions {
   api(): Client<paths>;
   defaultAccountId: string | undefined;
@@ -69,6 +79,8 @@ export interface CallContextOptions {
   retryPolicy: RetryPolicy;
   sleep: Sleep;
   now: () => number;
+  /** The API's host, for messages about connecting to it. */
+  host?: string | undefined;
 }
 
 export function createCallContext(options: CallContextOptions): CallContext {
@@ -92,7 +104,7 @@ export function createCallContext(options: CallContextOptions): CallContext {
     } else if (outcome === 'unknown') {
       message += unknownOutcomeTail(kind.unknownAdvice);
     } else {
-      message += ' Nothing was changed.';
+      message += ` Nothing was changed.${STATUS_HINTS[raw.status] ?? ''}`;
     }
     return new PskError(message, {
       code: errorCodeForStatus(raw.status),
@@ -119,6 +131,7 @@ export function createCallContext(options: CallContextOptions): CallContext {
         persisting: kind.persisting,
         unknownAdvice: kind.unknownAdvice,
         secrets: secretsOf(kind),
+        host: options.host,
       });
       if (raw.status < 200 || raw.status >= 300) {
         const standard = refusal(raw, operation, kind);

@@ -139,6 +139,7 @@ export function createPskClient(options: PskClientOptions): PskClient {
     retryPolicy,
     sleep,
     now,
+    host: new URL(baseUrl).host,
   });
 
   return {

@@ -38,3 +38,24 @@ export function failedBeforeSending(error: unknown): boolean {
   const code = transportErrorCode(error);
   return code !== undefined && NOT_SENT_CODES.has(code);
 }
+
+/** Why a connection could not be made, in plain words, with the code for searching. */
+export function connectFailure(code: string | undefined): string {
+  if (code === 'ECONNREFUSED')
+    return 'the connection was refused (ECONNREFUSED): nothing listens there; check the URL';
+  if (code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
+    return `the name does not resolve (${code}): check the URL and DNS`;
+  }
+  if (code === 'EAI_AGAIN') return 'name resolution failed for now (EAI_AGAIN): check DNS, then try again';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return 'connecting timed out: check the network and any proxy or firewall';
+  if (
+    code?.startsWith('CERT_') ||
+    code?.includes('CERT') ||
+    code?.startsWith('ERR_TLS') ||
+    code?.startsWith('ERR_SSL')
+  ) {
+    return `its TLS certificate was not accepted (${code})`;
+  }
+  return code ? `the network refused (${code})` : 'the network failed';
+}

@@ -2,7 +2,7 @@ import type { Middleware } from 'openapi-fetch';
 import type { PskErrorCode, PskOutcome } from './errors.js';
 import { PskError } from './errors.js';
 import { sanitizeCause } from './redact.js';
-import { failedBeforeSending } from './transport-errors.js';
+import { connectFailure, failedBeforeSending, transportErrorCode } from './transport-errors.js';
 
 /** What came back from one HTTP exchange, before it is interpreted. */
 export interface RawResponse {
@@ -41,6 +41,8 @@ export interface AttemptContext {
   unknownAdvice?: string | undefined;
   /** Secrets to scrub from anything we keep of a lower-level failure. */
   secrets: readonly (string | undefined)[];
+  /** The API's host (and port), named in a connection failure. */
+  host?: string | undefined;
 }
 
 export const OUTCOME_UNKNOWN_ADVICE =
@@ -109,9 +111,11 @@ export async function performExchange(call: ApiCall, context: AttemptContext): P
       throw transportFailure(context, 'aborted', 'The request was aborted while in flight', true, failure);
     }
     const sent = !failedBeforeSending(failure);
+    const host = context.host ?? 'the API';
+    const code = transportErrorCode(failure);
     const what = sent
-      ? 'The connection failed while the request was in flight'
-      : 'Could not connect to the API';
+      ? `The connection to ${host} failed while the request was in flight${code ? ` (${code})` : ''}`
+      : `Could not connect to ${host}: ${connectFailure(code)}`;
     throw transportFailure(context, 'network', what, sent, failure);
   }
 }
