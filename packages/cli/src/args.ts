@@ -20,13 +20,27 @@ export interface Options {
   showConfig: boolean;
 }
 
+/**
+ * Node's parser speaks of positional arguments and `--` to a user who mistyped an option: say what was wrong with
+ * which option, in the words of this command.
+ */
+function parserMessage(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const option = /'(--?[^' ]+)/.exec(message ?? '')?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    return message?.includes('argument missing') ? `${option} needs a value` : `${option} takes no value`;
+  }
+  return message ?? 'the arguments could not be read';
+}
+
 /** Reads the arguments (after the program name); throws UsageError naming the option and the rule. */
 export function parse(args: string[]): Options | 'help' | 'version' {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(parserMessage(error));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

@@ -248,11 +248,15 @@ describe('usage', () => {
     [['rotate'], /rotate needs tunnels, or --name/],
     [['rotate', ID(0), '--name', 'x'], /either tunnels or --name/],
     [['list', '--older-than', 'ninety'], /--older-than must be a whole number of days/],
-    [['list', '--colour'], /Unknown option '--colour'/],
+    [['list', '--colour'], /^ipsec-psk: unknown option --colour\. Run ipsec-psk --help\.\n$/],
+    [['list', '--older-than'], /^ipsec-psk: --older-than needs a value\. Run ipsec-psk --help\.\n$/],
+    [['list', '--json=yes'], /^ipsec-psk: --json takes no value\. Run ipsec-psk --help\.\n$/],
   ])('%j is refused with exit 2, naming the rule', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+    // Every quote the message opens, it closes.
+    expect((result.stderr.match(/['"]/g) ?? []).length % 2).toBe(0);
     expect(sim.requests).toHaveLength(0);
   });
 

@@ -8,10 +8,10 @@ import {
 } from '@ipsec-psk/core';
 import pMap from 'p-map';
 import { deliveryDetails } from '../delivery/tunnel-details.js';
-import { errorCode } from '../error-code.js';
 import type { RotationSteps } from '../one/steps.js';
 import type { FleetOutput } from '../output.js';
 import type { AuditEntry } from '../store/audit-log.js';
+import { describeFsError } from '../store/key-directory.js';
 import {
   historyOf,
   recordsByTunnel,
@@ -192,7 +192,7 @@ export async function auditFleet(
       target.ids.map((id) => steps.entry(event, { accountId: target.accountId, tunnelId: id }, extra)),
     );
   } catch (error) {
-    steps.deps.logger.warn(`could not append to the audit log (${errorCode(error)})`);
+    steps.deps.logger.warn(`could not append to the audit log: ${describeFsError(error)}`);
   }
 }
 

@@ -8,14 +8,7 @@ import { type AuditEntry, auditEntry } from '../store/audit-log.js';
 import { describeFsError } from '../store/key-directory.js';
 import { fingerprint } from '../store/psk-store.js';
 import type { FleetTunnelFacts } from '../types.js';
-import {
-  classifyFailure,
-  classifySet,
-  RateGate,
-  type SendOutcome,
-  sendBatch,
-  type Tracked,
-} from './fleet-batch.js';
+import { classifyFailure, classifySet, type SendOutcome, sendBatch, type Tracked } from './fleet-batch.js';
 import { type GivenKey, recordAttempts, STORE_CONCURRENCY, storeKeys } from './fleet-keys.js';
 
 export type { SendOutcome } from './fleet-batch.js';

@@ -8,7 +8,7 @@ import type { HealthWaitOptions } from '../health/tunnel-health-wait.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
 import { type AuditEntry, type AuditLog, type AuditRecord, auditEntry } from '../store/audit-log.js';
-import { UntrustedPathError } from '../store/key-directory.js';
+import { describeFsError } from '../store/key-directory.js';
 import type { PskStore } from '../store/psk-store.js';
 import { type TunnelHistory, tunnelHistory, unreadableHistory } from '../store/rotation-history.js';
 import type { Release, TunnelLocks } from '../store/tunnel-lock.js';
@@ -129,14 +129,17 @@ export class RotationSteps {
     try {
       await this.deps.audit.append(this.entry(event, target, extra));
     } catch (error) {
-      this.deps.logger.warn(`could not append to the audit log (${errorCode(error)})`);
+      this.deps.logger.warn(`could not append to the audit log: ${describeFsError(error)}`);
     }
   }
 
   /** A key-directory failure in words: the path and the rule it broke, or the error code. */
   describeStoreError(error: unknown): string {
-    if (error instanceof UntrustedPathError) return error.message;
-    return `${this.deps.store.directory.path} is not usable (${errorCode(error)})`;
+    const described = describeFsError(error);
+    // An error without a path is about the key directory as a whole.
+    return described.includes('/') || described.includes('\\')
+      ? described
+      : `${this.deps.store.directory.path} is not usable (${described})`;
   }
 
   /**

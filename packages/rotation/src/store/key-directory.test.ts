@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyDirectory } from './key-directory.js';
+import { describeFsError, KeyDirectory } from './key-directory.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -84,5 +84,32 @@ describe('#7.12 KeyDirectory', () => {
     }
     expect((await stat(join(dir, 'new'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'log'))).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('#21.2 a key directory that cannot be used says so in plain words', () => {
+  async function failure(keys: KeyDirectory, ...parts: string[]): Promise<string> {
+    return keys.ensure(...parts).then(
+      () => 'no error',
+      (error: unknown) => describeFsError(error),
+    );
+  }
+
+  it('names the path, what is wrong, and the fix', async () => {
+    await writeFile(join(dir, 'file'), '');
+    expect(await failure(new KeyDirectory(join(dir, 'file')))).toBe(
+      `${join(dir, 'file')} is in the way: a file where a directory must be (EEXIST)`,
+    );
+    const open = join(dir, 'open');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    expect(await failure(new KeyDirectory(open))).toBe(
+      `${open} is writable by other users (mode 0777); run: chmod go-w '${open}'`,
+    );
+    await mkdir(join(dir, 'keys'), { mode: 0o700 });
+    await writeFile(join(dir, 'keys', 'acct'), '');
+    expect(await failure(new KeyDirectory(join(dir, 'keys')), 'acct', 'tunnel')).toBe(
+      `${join(dir, 'keys', 'acct')} is not a directory`,
+    );
   });
 });

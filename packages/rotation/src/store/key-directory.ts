@@ -34,7 +34,28 @@ export class UntrustedPathError extends Error {
 
 /** A key-directory failure as it may be shown: an untrusted path's own message (the path and the rule it broke), else the error's code. */
 export function describeFsError(error: unknown): string {
-  return error instanceof UntrustedPathError ? error.message : errorCode(error);
+  if (error instanceof UntrustedPathError) return error.message;
+  const code = errorCode(error);
+  const path = (error as { path?: unknown })?.path;
+  if (typeof path !== 'string') return code;
+  switch (code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return `${path} is in the way: a file where a directory must be (${code})`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${path} cannot be written by this user (${code}): check its owner and mode`;
+    case 'ENOSPC':
+      return `the disk holding ${path} is full (ENOSPC)`;
+    case 'EDQUOT':
+      return `the disk quota for ${path} is used up (EDQUOT)`;
+    case 'EROFS':
+      return `${path} is on a read-only file system (EROFS)`;
+    case 'ENOENT':
+      return `${path} does not exist (ENOENT)`;
+    default:
+      return `${path}: ${code}`;
+  }
 }
 
 function currentUid(): number | undefined {
