@@ -5,7 +5,7 @@ export class UsageError extends Error {}
 
 /** The command line, checked. */
 export interface Options {
-  command: 'list' | 'rotate' | 'restore' | 'health';
+  command: 'list' | 'rotate' | 'restore' | 'health' | 'history';
   tunnels: string[];
   account?: string | undefined;
   name?: string | undefined;
@@ -34,6 +34,8 @@ function parserMessage(error: unknown): string {
   return message ?? 'the arguments could not be read';
 }
 
+const COMMANDS: readonly Options['command'][] = ['list', 'rotate', 'restore', 'health', 'history'];
+
 /** Reads the arguments (after the program name); throws UsageError naming the option and the rule. */
 export function parse(args: string[]): Options | 'help' | 'version' {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
@@ -46,11 +48,9 @@ export function parse(args: string[]): Options | 'help' | 'version' {
   if (values.help) return 'help';
   if (values.version) return 'version';
   const [command, ...tunnels] = positionals;
-  if (command !== 'list' && command !== 'rotate' && command !== 'restore' && command !== 'health') {
+  if (!COMMANDS.includes(command as Options['command'])) {
     throw new UsageError(
-      command === undefined
-        ? 'name a command: list, rotate, restore or health'
-        : `unknown command "${command}"`,
+      command === undefined ? `name a command: ${COMMANDS.join(', ')}` : `unknown command "${command}"`,
     );
   }
   let olderThan: number | undefined;
@@ -80,6 +80,11 @@ export function parse(args: string[]): Options | 'help' | 'version' {
     if (tunnels.length !== 1 || filtered) throw new UsageError('restore takes exactly one tunnel');
     if (values['validate-only']) throw new UsageError('--validate-only is for rotate');
   }
+  if (command === 'history') {
+    if (tunnels.length > 1 || filtered) throw new UsageError('history takes at most one tunnel');
+    if (values['validate-only'] || values.yes)
+      throw new UsageError('--validate-only and --yes are for rotate');
+  }
   if (command === 'health') {
     if (tunnels.length === 0 || filtered) throw new UsageError('health takes one or more tunnels');
     if (values['validate-only'] || values.yes)
@@ -98,7 +103,7 @@ export function parse(args: string[]): Options | 'help' | 'version' {
     }
   }
   return {
-    command,
+    command: command as Options['command'],
     tunnels,
     account: values.account,
     name: values.name,

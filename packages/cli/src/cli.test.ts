@@ -239,6 +239,36 @@ describe('a crash mid-rotation', () => {
     expect(unfinishedConsequence(unfinished?.attempt ?? ({} as never))).toContain(
       `the tunnel uses either its previous key or the one stored in ${file};`,
     );
+    // history says so too.
+    const history = await run(['history', ID(8)]);
+    expect(history.stdout).toMatch(/1 attempt\(s\) never recorded an outcome/);
+    expect(history.stdout).toMatch(/set {2}INTERRUPTED/);
+  });
+});
+
+describe('#21.3 history', () => {
+  it('lists a rotation made a moment before, with its key file as the one in force; no credentials needed', async () => {
+    expect((await run(['rotate', ID(0), '--yes'])).code).toBe(0);
+    const [file] = await keyFiles(ID(0));
+    const text = await run(['history'], { env: { CLOUDFLARE_API_TOKEN: '' } });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`Tunnel ${ID(0)} (account ${DEMO_ACCOUNT_ID})`);
+    expect(text.stdout).toContain(`current key: ${file}`);
+    expect(text.stdout).toMatch(/ {2}\S+Z {2}set {2}applied {2}confirmed by flag/);
+    const json = JSON.parse((await run(['history', ID(0), '--json'])).stdout);
+    expect(json).toMatchObject({
+      psk_dir: pskDir,
+      tunnels: [
+        {
+          ipsec_tunnel_id: ID(0),
+          current_key: { psk_file: file },
+          interrupted: 0,
+          rotations: [{ operation: 'set_psks', result: 'applied', psk_file: file, confirmed_by: 'flag' }],
+        },
+      ],
+    });
+    expect((await run(['history', ID(1)])).stdout).toMatch(/No rotations recorded in /);
+    expect(sim.requests.filter((r) => r.operation === 'list_tunnels')).toHaveLength(1);
   });
 });
 

@@ -11,11 +11,13 @@ import {
   type KnownTunnels,
   loadConfig,
   loadDeliveryConfig,
+  rotationHistory,
   stderrLogger,
   type TunnelListing,
 } from '@ipsec-psk/rotation';
 import { type Options, parse, UsageError } from './args.js';
 import { EXIT, exitFor, exitForHealth } from './exit-status.js';
+import { historyText } from './history-text.js';
 import { progressLine } from './progress.js';
 import { terminalQuestion } from './prompt.js';
 import { healthTable, listingTable } from './render.js';
@@ -24,6 +26,7 @@ import { USAGE } from './usage.js';
 import { CLI_VERSION } from './version.js';
 
 async function run(options: Options): Promise<number> {
+  if (options.command === 'history') return history(options);
   const config = loadConfig(process.env, { sandbox: options.sandbox });
   // Checked before any request: a bad delivery file is a configuration error like a bad setting (list needs none).
   const delivery =
@@ -159,6 +162,35 @@ async function printConfigs(output: FleetOutput): Promise<void> {
         `${text ?? '(the file could not be read)\n'}`,
     );
   }
+}
+
+/**
+ * `ipsec-psk history [TUNNEL]`: what the audit log says, read from the key directory; no request leaves, so no
+ * credentials are needed (a tunnel named rather than given by id is looked up with them).
+ */
+async function history(options: Options): Promise<number> {
+  const config = loadConfig(process.env, { sandbox: options.sandbox, credentials: 'optional' });
+  let tunnelId: string | undefined = options.tunnels[0];
+  if (tunnelId !== undefined && !/^[0-9a-f]{32}$/i.test(tunnelId)) {
+    const accountId = options.account ?? config.defaultAccountId;
+    if (!config.clientOptions || accountId === undefined) {
+      throw new UsageError(
+        'give the tunnel id: finding a tunnel by name needs the Cloudflare credentials and account',
+      );
+    }
+    [tunnelId] = await new AccountTunnels(createPskClient(config.clientOptions), accountId).resolve([
+      tunnelId,
+    ]);
+  }
+  const report = await rotationHistory(config.pskDir, {
+    accountId: options.account,
+    tunnelId: tunnelId?.toLowerCase(),
+  });
+  const prefix = options.sandbox ? '[sandbox] ' : '';
+  process.stdout.write(
+    `${options.json ? JSON.stringify({ psk_dir: config.pskDir, tunnels: report }, null, 2) : historyText(report, config.pskDir, prefix)}\n`,
+  );
+  return EXIT.done;
 }
 
 /** A failure whose message is already the server's own safe words. */

@@ -11,10 +11,13 @@ Usage:
   ipsec-psk rotate  (--name TEXT | --older-than DAYS)... [--validate-only] [--yes] [--json | --show-config]
   ipsec-psk restore TUNNEL [--yes] [--json | --show-config]
   ipsec-psk health  TUNNEL... [--wait SECONDS] [--json]
+  ipsec-psk history [TUNNEL] [--json]
 
   TUNNEL is a tunnel id or a tunnel's exact name. rotate asks "[y/N]" on the terminal once for all tunnels.
   restore puts the tunnel's previous key back (the way back when delivering the new one failed): the key a
   rotation on this machine stored before the current one, set again with Set PSKs after the same "[y/N]".
+  history shows what the audit log in IPSEC_PSK_DIR records: each rotation and how it ended, the key file in
+  force, attempts that never recorded an outcome. It reads only this machine's files (no credentials needed).
   health asks Cloudflare's health checks whether the tunnels are up (the last 3 minutes; --wait keeps asking
   until every one is up or the time is over). After a key reaches its device, rotate and restore ask the same,
   waiting up to IPSEC_PSK_HEALTH_WAIT seconds (default 120; 0 to skip). The token needs Account Analytics Read.

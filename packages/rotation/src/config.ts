@@ -100,7 +100,8 @@ function absoluteDir(env: Record<string, string | undefined>, name: string, fall
 /** Reads and checks the environment. Throws `ConfigError` naming the first bad setting. */
 export function loadConfig(
   env: Record<string, string | undefined>,
-  options: { sandbox: boolean },
+  /** `credentials: 'optional'` for commands that never call Cloudflare (reading the audit log). */
+  options: { sandbox: boolean; credentials?: 'required' | 'optional' },
 ): RotationConfig {
   const reveal = flag(env, 'IPSEC_PSK_REVEAL', false, '1 (put the key in results) or 0 (default)');
   const pskDir = absoluteDir(env, 'IPSEC_PSK_DIR', defaultPskDir(options.sandbox));
@@ -111,11 +112,12 @@ export function loadConfig(
   if (!options.sandbox) {
     try {
       clientOptions = fromEnv(env);
+      defaultAccountId = clientOptions.accountId;
     } catch (error) {
-      if (isPskError(error) && error.field) throw new ConfigError(error.field, error.message);
-      throw error;
+      if (options.credentials === 'optional') defaultAccountId = setting(env, 'CLOUDFLARE_ACCOUNT_ID');
+      else if (isPskError(error) && error.field) throw new ConfigError(error.field, error.message);
+      else throw error;
     }
-    defaultAccountId = clientOptions.accountId;
   }
   return {
     clientOptions,

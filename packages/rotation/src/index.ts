@@ -112,6 +112,12 @@ export {
   type TunnelsRequest,
 } from './rotator.js';
 export { type AuditEntry, type AuditEvent, AuditLog, type AuditRecord } from './store/audit-log.js';
+export {
+  type HistoryRotation,
+  historyFromRecords,
+  rotationHistory,
+  type TunnelRotationHistory,
+} from './store/history-report.js';
 export { describeFsError, type FileSystem, KeyDirectory, UntrustedPathError } from './store/key-directory.js';
 export { fingerprint, PskStore } from './store/psk-store.js';
 export { type TunnelHistory, tunnelHistory, unfinishedAttempts } from './store/rotation-history.js';

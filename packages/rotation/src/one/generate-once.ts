@@ -38,6 +38,7 @@ export async function generateOnce(
   try {
     await steps.deps.audit.append(
       steps.entry('rotation_attempt', target, {
+        operation: 'psk_generate',
         attempt_id: attemptId,
         pid: process.pid,
         confirmed_by: channel,
@@ -68,7 +69,11 @@ export async function generateOnce(
   } catch (error) {
     await reservation.release();
     if (isPskError(error) && error.outcome === 'not_executed') {
-      await steps.audit('rotation_failed', target, { attempt_id: attemptId, code: error.code });
+      await steps.audit('rotation_failed', target, {
+        operation: 'psk_generate',
+        attempt_id: attemptId,
+        code: error.code,
+      });
       return { answer: steps.fail(`The rotation failed. ${error.message}`) };
     }
     if (!isPskError(error)) {
@@ -101,7 +106,11 @@ async function storeKey(
   if (steps.deps.reveal) output.psk = result.psk.reveal();
 
   if (!stored.stored) {
-    await steps.audit('key_unstored', target, { attempt_id: attemptId, psk_fingerprint: print });
+    await steps.audit('key_unstored', target, {
+      operation: 'psk_generate',
+      attempt_id: attemptId,
+      psk_fingerprint: print,
+    });
     steps.deps.logger.error(
       `a key Cloudflare generated for tunnel ${target.tunnelId} (${print}) could not be stored: ${stored.failures.join('; ')}`,
     );
@@ -133,6 +142,7 @@ async function storeKey(
     steps.deps.logger.warn(`stored key ${print} in ${stored.file} after: ${stored.failures.join('; ')}`);
   }
   await steps.audit('generated', target, {
+    operation: 'psk_generate',
     attempt_id: attemptId,
     psk_fingerprint: print,
     psk_file: stored.file,
@@ -194,7 +204,12 @@ async function checkBack(
 ): Promise<RotationAnswer> {
   const after = await steps.tunnelFacts(target);
   const rotated = decideRotated(before.lastGeneratedOn, after.lastGeneratedOn, sentAtMs);
-  await steps.audit('outcome_unknown', target, { attempt_id: attemptId, code, rotated });
+  await steps.audit('outcome_unknown', target, {
+    operation: 'psk_generate',
+    attempt_id: attemptId,
+    code,
+    rotated,
+  });
   const recovery =
     'The safe way back is rotate_ipsec_psks with ipsec_tunnel_ids ["' +
     target.tunnelId +
