@@ -29,12 +29,17 @@ async function run(options: Options): Promise<number> {
   if (options.command === 'history') return history(options);
   const config = loadConfig(process.env, { sandbox: options.sandbox });
   // Checked before any request: a bad delivery file is a configuration error like a bad setting (list needs none).
+  // A sandbox's keys are worthless: they never go to a device, whatever IPSEC_PSK_DELIVERY says.
   const delivery =
-    options.command === 'list' || options.command === 'health' ? undefined : loadDeliveryConfig(process.env);
+    options.command === 'list' || options.command === 'health' || options.sandbox
+      ? undefined
+      : loadDeliveryConfig(process.env);
   let sandbox: Sandbox | undefined;
   try {
     // Loaded only in sandbox mode: the simulator and its spec validation are a chunk of their own.
-    sandbox = options.sandbox ? await (await import('@ipsec-psk/cloudflare-sim')).startSandbox() : undefined;
+    sandbox = options.sandbox
+      ? await (await import('@ipsec-psk/cloudflare-sim')).startSandbox({ stateDir: config.pskDir })
+      : undefined;
     const client = createPskClient(
       sandbox ? { apiToken: sandbox.apiToken, baseUrl: sandbox.url } : (config.clientOptions ?? {}),
     );

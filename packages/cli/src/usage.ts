@@ -31,7 +31,9 @@ Options:
   --json             print the result as JSON on stdout
   --show-config      after the result, print the configuration text written for each device (it holds the key)
   --wait SECONDS     health: keep asking up to this long (default 0: ask once)
-  --sandbox          use a local in-process simulator: no account or token needed, nothing real changes
+  --sandbox          use a local simulator: no account or token needed, nothing real changes; its keys, audit
+                     log and simulated tunnels stay in their own directory (IPSEC_PSK_SANDBOX_DIR, default the
+                     data directory's sandbox/), never in IPSEC_PSK_DIR, and nothing is delivered
   --help, --version
 
 Environment: as the MCP server ipsec-psk-mcp (CLOUDFLARE_API_TOKEN or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY,

@@ -108,7 +108,7 @@ function serverEnv(pskDir, tokenLine) {
   for (const name of Object.keys(env)) {
     if (name.startsWith('IPSEC_PSK_') || name.startsWith('CLOUDFLARE_')) delete env[name];
   }
-  env.IPSEC_PSK_DIR = pskDir;
+  env.IPSEC_PSK_SANDBOX_DIR = pskDir;
   if (tokenLine) env.IPSEC_PSK_HTTP_TOKENS = tokenLine;
   return env;
 }

@@ -11,7 +11,7 @@ export async function demoApp({ cli, theme }) {
   const pskDir = await mkdtemp(join(tmpdir(), 'ipsec-psk-demo-app-'));
   const host = await startTestHost({
     theme,
-    server: { command: process.execPath, args: [cli, '--sandbox'], env: { IPSEC_PSK_DIR: pskDir } },
+    server: { command: process.execPath, args: [cli, '--sandbox'], env: { IPSEC_PSK_SANDBOX_DIR: pskDir } },
   });
   console.log(`Keys and the audit log go to ${pskDir} (kept after the demo).`);
   console.log(`\nOpen ${host.url} in a browser on this machine.`);

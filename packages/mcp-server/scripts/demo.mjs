@@ -61,7 +61,7 @@ const transport = new StdioClientTransport({
   args: [cli, '--sandbox'],
   // The transport passes only a safe minimum of our environment (PATH, HOME, ...): no Cloudflare credentials
   // or IPSEC_PSK_* settings from this shell leak into the sandbox.
-  env: { IPSEC_PSK_DIR: pskDir },
+  env: { IPSEC_PSK_SANDBOX_DIR: pskDir },
   // stdout carries JSON-RPC; the server's diagnostics arrive on stderr, shown dimmed and prefixed.
   stderr: 'pipe',
 });

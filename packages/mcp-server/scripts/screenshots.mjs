@@ -33,7 +33,7 @@ try {
       server: {
         command: process.execPath,
         args: [cli, '--sandbox'],
-        env: { PATH: process.env.PATH ?? '', IPSEC_PSK_DIR: pskDir },
+        env: { PATH: process.env.PATH ?? '', IPSEC_PSK_SANDBOX_DIR: pskDir },
       },
     });
     try {

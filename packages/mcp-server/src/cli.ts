@@ -21,7 +21,8 @@ Usage: ipsec-psk-mcp [--sandbox] [--http [--host HOST] [--port PORT]]
 
 Options:
   --sandbox          run against a local in-process Cloudflare simulator: no account or token needed, nothing
-                     real changes
+                     real changes; keys and the audit log go to IPSEC_PSK_SANDBOX_DIR (default: the data
+                     directory's sandbox/), never IPSEC_PSK_DIR, and nothing is delivered
   --http             serve MCP over Streamable HTTP at /mcp (default: stdio); authentication is required unless
                      HOST is loopback
   --host HOST        address to listen on (default 127.0.0.1)
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   try {
     unfinished = await unfinishedRotations(config.pskDir);
   } catch (error) {
-    fail(`IPSEC_PSK_DIR cannot be used: ${describeFsError(error)}.`);
+    fail(`${sandbox ? 'IPSEC_PSK_SANDBOX_DIR' : 'IPSEC_PSK_DIR'} cannot be used: ${describeFsError(error)}.`);
   }
   for (const { attempt, running } of unfinished) {
     logger.warn(
@@ -146,7 +147,9 @@ async function main(): Promise<void> {
     );
   }
   // Loaded only in sandbox mode, to keep normal start-up lean: the simulator and its spec validation.
-  const simulator = sandbox ? await (await import('@ipsec-psk/cloudflare-sim')).startSandbox() : undefined;
+  const simulator = sandbox
+    ? await (await import('@ipsec-psk/cloudflare-sim')).startSandbox({ stateDir: config.pskDir })
+    : undefined;
   const clientOptions = simulator
     ? { apiToken: simulator.apiToken, baseUrl: simulator.url }
     : (config.clientOptions ?? {});

@@ -21,7 +21,7 @@ afterEach(async () => {
 
 function serve(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI, '--http', '--sandbox', '--port', '0', ...args], {
-    env: { PATH: process.env.PATH, IPSEC_PSK_DIR: join(work, 'keys'), ...env },
+    env: { PATH: process.env.PATH, IPSEC_PSK_SANDBOX_DIR: join(work, 'keys'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { child, stderr: new Captured(child.stderr) };

@@ -24,7 +24,17 @@ afterEach(async () => {
 async function inspect(args: string[]): Promise<Record<string, unknown>> {
   const child = spawn(
     INSPECTOR,
-    ['--cli', process.execPath, CLI, '--sandbox', '-e', `IPSEC_PSK_DIR=${dir}`, '--format', 'json', ...args],
+    [
+      '--cli',
+      process.execPath,
+      CLI,
+      '--sandbox',
+      '-e',
+      `IPSEC_PSK_SANDBOX_DIR=${dir}`,
+      '--format',
+      'json',
+      ...args,
+    ],
     {
       // HOME in the temp dir keeps anything the inspector stores (catalog, client config) out of the real one.
       env: { PATH: process.env.PATH ?? '', HOME: dir },

@@ -235,7 +235,7 @@ describe('#7.7 two server processes sharing one key directory', TIMEOUT, () => {
 describe('#7.15 a message over the transport size limit', TIMEOUT, () => {
   it('#7.15 is logged, and the server shuts down instead of hanging or exiting silently', async () => {
     const child = spawn(process.execPath, [CLI, '--sandbox'], {
-      env: { PATH: process.env.PATH ?? '', IPSEC_PSK_DIR: pskDir },
+      env: { PATH: process.env.PATH ?? '', IPSEC_PSK_SANDBOX_DIR: pskDir },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));

@@ -53,7 +53,8 @@ export function loadServerConfig(
     ...shared,
     confirmMode: confirm as ConfirmMode,
     appReveal,
-    delivery: loadDeliveryConfig(env),
+    // A sandbox's keys are worthless: they never go to a device.
+    delivery: options.sandbox ? undefined : loadDeliveryConfig(env),
     health: waitMs > 0 ? { waitMs } : undefined,
   };
 }

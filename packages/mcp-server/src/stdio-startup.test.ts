@@ -39,13 +39,13 @@ describe('start-up', TIMEOUT, () => {
 
   it.each([
     ['IPSEC_PSK_CONFIRM', { IPSEC_PSK_CONFIRM: 'bogus' }],
-    ['IPSEC_PSK_DIR', { IPSEC_PSK_DIR: 'relative/keys' }],
+    ['IPSEC_PSK_SANDBOX_DIR', { IPSEC_PSK_SANDBOX_DIR: 'relative/keys' }],
     ['IPSEC_PSK_REVEAL', { IPSEC_PSK_REVEAL: 'yes' }],
   ])('stops with one line naming %s when it is malformed', async (name, env) => {
     const home = await tempDir();
     const { code, stdout, stderrLines } = await run(['--sandbox'], {
       HOME: home,
-      IPSEC_PSK_DIR: home,
+      IPSEC_PSK_SANDBOX_DIR: home,
       ...env,
     });
     expect(code).toBe(1);
@@ -54,15 +54,18 @@ describe('start-up', TIMEOUT, () => {
     expect(stderrLines[0]).toContain(name);
   });
 
-  it('#7.12 stops with one line naming IPSEC_PSK_DIR when other users can write to it', async () => {
+  it('#7.12 stops with one line naming the key directory when other users can write to it', async () => {
     const home = await tempDir();
     await chmod(home, 0o777);
-    const { code, stdout, stderrLines } = await run(['--sandbox'], { HOME: home, IPSEC_PSK_DIR: home });
+    const { code, stdout, stderrLines } = await run(['--sandbox'], {
+      HOME: home,
+      IPSEC_PSK_SANDBOX_DIR: home,
+    });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderrLines).toHaveLength(1);
     expect(stderrLines[0]).toMatch(
-      /IPSEC_PSK_DIR cannot be used: .* is writable by other users \(mode 0777\)/,
+      /IPSEC_PSK_SANDBOX_DIR cannot be used: .* is writable by other users \(mode 0777\)/,
     );
   });
 

@@ -46,7 +46,7 @@ async function startSession(options: SessionOptions = {}) {
     ...(options.umask000
       ? { command: 'sh', args: ['-c', 'umask 000; exec "$0" "$@"', process.execPath, CLI, ...serverArgs] }
       : { command: process.execPath, args: [CLI, ...serverArgs] }),
-    env: { IPSEC_PSK_DIR: pskDir, ...options.env },
+    env: { IPSEC_PSK_DIR: pskDir, IPSEC_PSK_SANDBOX_DIR: pskDir, ...options.env },
     stderr: 'pipe',
   });
   const stderr = new Captured(transport.stderr);

@@ -104,8 +104,14 @@ export function loadConfig(
   options: { sandbox: boolean; credentials?: 'required' | 'optional' },
 ): RotationConfig {
   const reveal = flag(env, 'IPSEC_PSK_REVEAL', false, '1 (put the key in results) or 0 (default)');
-  const pskDir = absoluteDir(env, 'IPSEC_PSK_DIR', defaultPskDir(options.sandbox));
-  const fallbackDir = absoluteDir(env, 'IPSEC_PSK_FALLBACK_DIR', defaultFallbackDir(options.sandbox));
+  // The sandbox's worthless keys, audit lines and simulated tunnels stay in a directory of their own, whatever
+  // IPSEC_PSK_DIR says: they never mix with real keys (IPSEC_PSK_SANDBOX_DIR moves it, for tests and demos).
+  const pskDir = options.sandbox
+    ? absoluteDir(env, 'IPSEC_PSK_SANDBOX_DIR', defaultPskDir(true))
+    : absoluteDir(env, 'IPSEC_PSK_DIR', defaultPskDir(false));
+  const fallbackDir = options.sandbox
+    ? defaultFallbackDir(true)
+    : absoluteDir(env, 'IPSEC_PSK_FALLBACK_DIR', defaultFallbackDir(false));
 
   let clientOptions: PskClientOptions | undefined;
   let defaultAccountId: string | undefined;
