@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from '@ipsec-psk/cl
 import type { PskClient } from '@ipsec-psk/core';
 import type { Logger } from '@ipsec-psk/rotation';
 import { failingFiles } from '@ipsec-psk/rotation/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   accept,
   decline,
@@ -60,21 +61,36 @@ function recordingLogger(): Logger & { lines: string[] } {
 }
 
 /** A tmpfs of `kib` KiB, or undefined where this process may not mount one (not root, no CAP_SYS_ADMIN). */
+const TMPFS_PREFIX = `ipsec-psk-tmpfs-${process.pid}-`;
+
 function mountTmpfs(kib: number): string | undefined {
-  const dir = join(tmpdir(), `ipsec-psk-tmpfs-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const dir = join(tmpdir(), `${TMPFS_PREFIX}${Math.random().toString(36).slice(2)}`);
   try {
-    execFileSync('mkdir', ['-p', dir]);
+    mkdirSync(dir, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k`, 'tmpfs', dir], { stdio: 'ignore' });
     return dir;
   } catch {
+    rmSync(dir, { recursive: true, force: true });
     return undefined;
   }
 }
+
+/** Unmounts and removes a mount point of `mountTmpfs`: nothing is left in the temporary directory. */
+function unmountTmpfs(dir: string): void {
+  execFileSync('umount', [dir]);
+  rmdirSync(dir);
+}
+
+// Mount points are removed, not only unmounted: none is left in the temporary directory after the suite.
+afterAll(() => {
+  expect(readdirSync(tmpdir()).filter((name) => name.startsWith(TMPFS_PREFIX))).toEqual([]);
+});
+
 const canMount = (() => {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
   const dir = mountTmpfs(64);
   if (!dir) return false;
-  execFileSync('umount', [dir]);
+  unmountTmpfs(dir);
   return true;
 })();
 
@@ -105,10 +121,7 @@ describe('#7.2 a full disk stops the rotation before anything is sent', () => {
 
   it.runIf(canMount)('#7.2 a real full tmpfs (an empty probe file would pass): nothing sent', async () => {
     const mount = mountTmpfs(64) as string;
-    extraCleanups.push(async () => {
-      execFileSync('umount', [mount]);
-      await rm(mount, { recursive: true, force: true });
-    });
+    extraCleanups.push(async () => unmountTmpfs(mount));
     await fillUp(mount);
     await start({ elicit: accept, server: { pskDir: join(mount, 'keys') } });
     const result = await h.call({ ipsec_tunnel_id: DEMO_TUNNEL_ID });
