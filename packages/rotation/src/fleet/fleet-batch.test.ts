@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateGate } from './fleet-batch.js';
+import { RateGate } from '../rate-gate.js';
 
 // The gate that keeps a fleet's requests inside Cloudflare's rate limit, from what its answers say is left.
 

@@ -3,10 +3,10 @@ import type { ConsentKind, ConsentRequest, ConsentTokens } from '../confirm/cons
 import type { Delivery } from '../delivery/deliver.js';
 import { deliveryDetails } from '../delivery/tunnel-details.js';
 import { errorCode } from '../error-code.js';
-import type { RateGate } from '../fleet/fleet-batch.js';
 import type { HealthWaitOptions } from '../health/tunnel-health-wait.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
+import type { RateGate } from '../rate-gate.js';
 import { type AuditEntry, type AuditLog, type AuditRecord, auditEntry } from '../store/audit-log.js';
 import { describeFsError } from '../store/key-directory.js';
 import type { PskStore } from '../store/psk-store.js';
