@@ -16,7 +16,8 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const USAGE =
   'Usage: pnpm demo [--yes]   (--yes answers the confirmation question with yes)\n' +
-  '       pnpm demo --app [--dark]   (the MCP App panel in your browser)';
+  '       pnpm demo --app [--port N] [--dark]   (the MCP App panel in your browser; the page on port N, the\n' +
+  '                                            panel on N+1; default any free ports)';
 let values;
 try {
   ({ values } = parseArgs({
@@ -24,6 +25,7 @@ try {
       yes: { type: 'boolean', short: 'y' },
       app: { type: 'boolean' },
       dark: { type: 'boolean' },
+      port: { type: 'string' },
       help: { type: 'boolean' },
     },
   }));
@@ -42,9 +44,17 @@ if (!existsSync(cli)) {
   console.error(`${cli} does not exist yet: run pnpm build first.`);
   process.exit(1);
 }
+const port = values.port === undefined ? 0 : Number(values.port);
+if (
+  values.port !== undefined &&
+  (!values.app || !/^\d{1,5}$/.test(values.port) || port < 1 || port > 65_534)
+) {
+  console.error(`--port takes a port from 1 to 65534, with --app.\n${USAGE}`);
+  process.exit(2);
+}
 if (values.app) {
   const { demoApp } = await import('./demo-app.mjs');
-  await demoApp({ cli, theme: values.dark ? 'dark' : 'light' });
+  await demoApp({ cli, theme: values.dark ? 'dark' : 'light', port });
   process.exit(0);
 }
 const color = process.stdout.isTTY && !process.env.NO_COLOR;

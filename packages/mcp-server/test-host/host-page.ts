@@ -161,3 +161,9 @@ document.getElementById('ask')?.addEventListener('submit', (event) => {
   const tunnel = (document.getElementById('tunnel') as HTMLInputElement).value.trim();
   void run('generate_ipsec_psk', { ipsec_tunnel_id: tunnel });
 });
+// The fleet panel: every tunnel of the demo account, in one confirmation.
+document.getElementById('fleet')?.addEventListener('click', () => {
+  void run('rotate_ipsec_psks', {
+    ipsec_tunnel_ids: ['c4a7362d577a6c3019a474fd6f485823', '9d1e6f0b2a7c4e38b5f1d0c2a4e6b8f1'],
+  });
+});

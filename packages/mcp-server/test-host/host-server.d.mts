@@ -10,6 +10,8 @@ export type ModelVisible =
 
 export interface TestHost {
   url: string;
+  /** Where the panel's sandboxed frame is served: another origin (localhost, the next port). */
+  sandboxUrl: string;
   client: Client;
   tools: Tool[];
   forModel: ModelVisible[];
@@ -21,4 +23,6 @@ export interface TestHost {
 export function startTestHost(options: {
   server: { command: string; args?: string[]; env?: Record<string, string> };
   theme?: 'light' | 'dark';
+  /** The page's port (the panel's frame gets the next one); default any free port. */
+  port?: number;
 }): Promise<TestHost>;

@@ -29,10 +29,10 @@ const VIEW_CSP = [
 
 const visibilityOf = (tool) => tool?._meta?.ui?.visibility ?? ['model', 'app'];
 
-function listen(server, host) {
+function listen(server, host, port = 0) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve(server.address().port));
+    server.listen(port, host, () => resolve(server.address().port));
   });
 }
 
@@ -77,7 +77,7 @@ function loadAssets() {
  * Starts the host. `server` says how to start the MCP server (command, args, env). Returns the page's URL, the MCP
  * client, and `forModel`: every tool result, notification and context update this host would hand the model.
  */
-export async function startTestHost({ server, theme = 'light' }) {
+export async function startTestHost({ server, theme = 'light', port = 0 }) {
   const forModel = [];
   const forApp = [];
   const transport = new StdioClientTransport({ ...server, stderr: 'pipe' });
@@ -105,7 +105,8 @@ export async function startTestHost({ server, theme = 'light' }) {
     });
   });
   // Another origin than the page, as the spec requires: another host name and another port.
-  const sandboxPort = await listen(sandbox, 'localhost');
+  // With a fixed port (a demo behind a jump host), the panel's origin is the next one.
+  const sandboxPort = await listen(sandbox, 'localhost', port === 0 ? 0 : port + 1);
   const sandboxUrl = `http://localhost:${sandboxPort}/sandbox.html`;
 
   const api = {
@@ -159,11 +160,12 @@ export async function startTestHost({ server, theme = 'light' }) {
       json(response, 500, { error: error instanceof Error ? error.message : String(error) });
     }
   });
-  const hostPort = await listen(host, '127.0.0.1');
+  const hostPort = await listen(host, '127.0.0.1', port);
   const hostOrigin = `http://127.0.0.1:${hostPort}`;
 
   return {
     url: `${hostOrigin}/`,
+    sandboxUrl,
     client,
     tools,
     forModel,
