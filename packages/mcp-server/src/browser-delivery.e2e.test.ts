@@ -93,7 +93,7 @@ describe.runIf(RUN_BROWSER_TESTS)('the panel with delivery configured', { timeou
     const config = (await view.locator('#config').textContent()) ?? '';
     expect(config).toContain(key);
     expect(config).toMatch(/set vpn ipsec/);
-    expect(await view.locator('#config-file').textContent()).toMatch(/\.vyos\.txt$/);
+    expect(await view.locator('#config-file code').getAttribute('title')).toMatch(/\.vyos\.txt$/);
     expect(JSON.stringify(host.forModel)).not.toContain(key);
     await view.locator('#hide').click();
     expect(await view.locator('#config').textContent()).toBe('');

@@ -113,8 +113,12 @@ describe.runIf(RUN_BROWSER_TESTS)(
       const files = await view
         .locator('#fleet-rows code.file')
         .evaluateAll((codes) => codes.map((code) => code.getAttribute('title') ?? ''));
-      const directory = (await view.locator('#fleet-files').textContent()) ?? '';
-      expect(directory).toBe(`${pskDir}/${DEMO_ACCOUNT_ID}/‹tunnel id›/`);
+      // The directory once, shortened to its end if long, its full path copied by its button.
+      const directory = (await view.locator('#fleet-files code').getAttribute('title')) ?? '';
+      expect(directory).toBe(`${pskDir}/${DEMO_ACCOUNT_ID}`);
+      expect(await view.locator('#fleet-files code').textContent()).toMatch(
+        new RegExp(`${DEMO_ACCOUNT_ID}/‹tunnel id›/$`),
+      );
       expect(files).toHaveLength(9);
       for (const [index, id] of IDS.entries()) {
         expect(results[index]?.[0]).toContain(id);
@@ -198,7 +202,7 @@ describe.runIf(RUN_BROWSER_TESTS)(
       const shown = await askToRotate(IDS.slice(0, 3));
       const view = panel(shown);
       await view.locator('#cancel').click();
-      await expectVisibleText(view.locator('#lead'), 'Cancelled: nothing was sent');
+      await expectVisibleText(view.locator('#lead'), 'Not rotated: you declined, and nothing was sent');
       expect(sets()).toBe(0);
       expect(IDS.every((id) => simKey(id) === undefined)).toBe(true);
     });

@@ -78,7 +78,9 @@ describe.runIf(RUN_BROWSER_TESTS)('#8 the panel in a real browser', { timeout: 6
     await expectVisibleText(view.locator('#lead'), 'New key generated and stored');
     expect(persisting()).toBe(1);
     const key = sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID)?.psk as string;
-    const file = (await view.locator('#file').textContent()) as string;
+    // The file's name is shown whole with a copy button; the full path is its title.
+    const file = (await view.locator('#file code').getAttribute('title')) as string;
+    expect(file.endsWith(`/${(await view.locator('#file code').textContent()) as string}`)).toBe(true);
     expect(await readFile(file, 'utf8')).toBe(key);
     expect(await view.locator('#fingerprint').textContent()).toBe(fingerprintOf(key));
     // The model is told the outcome (a context update), never the key.
@@ -113,7 +115,7 @@ describe.runIf(RUN_BROWSER_TESTS)('#8 the panel in a real browser', { timeout: 6
     const page = await askToRotate(DEMO_TUNNEL_ID_2);
     const view = panel(page);
     await view.locator('#cancel').click();
-    await expectVisibleText(view.locator('#lead'), 'Cancelled: nothing was sent');
+    await expectVisibleText(view.locator('#lead'), 'Not rotated: you declined, and nothing was sent');
     expect(persisting()).toBe(0);
     expect(sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID_2)?.rotations).toBe(0);
     await page.close();

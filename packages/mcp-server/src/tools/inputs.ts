@@ -7,7 +7,12 @@ import { z } from 'zod';
 /** A Cloudflare identifier named `field` in errors. */
 export function identifier(field: string) {
   const error = `${field} must be ${IDENTIFIER_RULE}`;
-  return z.string().min(1, { error }).max(IDENTIFIER_MAX_LENGTH, { error }).refine(isIdentifier, { error });
+  // abort: one broken rule is one message, not the same sentence once per check that failed.
+  return z
+    .string()
+    .min(1, { error, abort: true })
+    .max(IDENTIFIER_MAX_LENGTH, { error, abort: true })
+    .refine(isIdentifier, { error });
 }
 
 export const accountIdInput = identifier('account_id')

@@ -2,23 +2,14 @@
 // (name, id, key age) and one Rotate button for all; after the answer, one row per tunnel with its result and key
 // file. Names come from the API (neutralised by the server) and are written as text only. No key is ever shown here.
 import type { FleetOutput, FleetTunnel, TunnelResult } from '@ipsec-psk/rotation';
+import { keyAge, plural } from './age.js';
 import { deliveryLine, healthLine, isBack } from './device-view.js';
 import { $, element, lead, message, setText, show } from './dom.js';
+import { pathView, shortDirectory } from './path-view.js';
 
 /** Whether a tool result is rotate_ipsec_psks's (several tunnels) rather than generate_ipsec_psk's. */
 export function isFleet(output: unknown): output is FleetOutput {
   return Array.isArray((output as { tunnels?: unknown } | undefined)?.tunnels);
-}
-
-const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
-const DAY_MS = 86_400_000;
-
-/** "412 days" and the date, from an ISO time; unknown when Cloudflare reported none. */
-function keyAge(lastGeneratedOn: string | undefined, now: number): { age: string; since: string } {
-  const ms = lastGeneratedOn === undefined ? Number.NaN : Date.parse(lastGeneratedOn);
-  if (Number.isNaN(ms)) return { age: 'unknown', since: ' · never generated or not reported' };
-  const days = Math.max(0, Math.floor((now - ms) / DAY_MS));
-  return { age: plural(days, 'day'), since: ` · ${new Date(ms).toISOString().slice(0, 10)}` };
 }
 
 function header(...titles: string[]): HTMLTableRowElement {
@@ -95,7 +86,6 @@ export function renderFleetQuestion(output: FleetOutput): void {
       : 'Each current key stops working at once: each tunnel stays down until its new key is configured on its ' +
           'customer device. The new keys are made and stored on the server before any is sent.',
   );
-  setText('history-title', 'Earlier rotations of these tunnels');
   setText('rotate', `Rotate ${plural(count, 'key')} now`);
 }
 
@@ -177,10 +167,12 @@ export function renderFleetResults(output: FleetOutput): void {
   renderFacts(output, `${plural(total, 'tunnel')}: ${parts.join(', ')}`);
   const directory = keyDirectory(output.tunnels);
   const hasFiles = output.tunnels.some((tunnel) => tunnel.psk_file);
-  setText(
-    'fleet-files',
+  $('fleet-files').replaceChildren(
     directory
-      ? `${directory.path}${directory.separator}‹tunnel id›${directory.separator}`
+      ? pathView(
+          directory.path,
+          `${shortDirectory(directory.path)}${directory.separator}‹tunnel id›${directory.separator}`,
+        )
       : 'as listed per tunnel',
   );
   show('fleet-files-term', hasFiles);
@@ -238,6 +230,7 @@ export function renderFleetResults(output: FleetOutput): void {
     );
   }
   notes.push('The keys are not shown here: each is in its file (mode 0600) on the server machine.');
-  const settled = !delivering || back === applied;
+  // Green only when every tunnel is known to be up again: a stored key on a tunnel that stays down is not done.
+  const settled = delivering && back === applied;
   message(notes.join(' '), failed ? 'danger' : all && settled ? 'success' : 'warning');
 }

@@ -13,9 +13,13 @@ import {
   type McpUiHostContext,
 } from '@modelcontextprotocol/ext-apps';
 import { APP_TOOLS, PANEL_SECRET_META } from '../app-tool-names.js';
+import { keyAgeLine } from './age.js';
 import { deliveryLine, deviceNotice, healthLine } from './device-view.js';
 import { $, lead, message, setText, show } from './dom.js';
 import { isFleet, renderFleetQuestion, renderFleetResults, renderFleetTunnels } from './fleet-view.js';
+import { renderHistory } from './history-view.js';
+import { copyText, pathView } from './path-view.js';
+import { plainError, toPerson } from './words.js';
 
 const app = new App({ name: 'ipsec-psk-panel', version: '1.0.0' }, {}, { autoResize: true });
 
@@ -32,25 +36,29 @@ function textOf(result: CallToolResult): string {
   return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
 }
 
+/** What the question showed of the tunnel: an answer that does not repeat it (a decline) keeps it on screen. */
+let shownFacts: RotationOutput | undefined;
+
 function renderFacts(output: RotationOutput): void {
-  show('sandbox', output.sandbox);
-  setText('name', output.tunnel_name ?? 'unknown');
-  setText('tunnel', output.ipsec_tunnel_id);
-  setText('account', output.account_id);
-  setText('generated', output.last_generated_on ?? 'never or unknown');
+  const before = shownFacts?.ipsec_tunnel_id === output.ipsec_tunnel_id ? shownFacts : undefined;
+  const facts: RotationOutput = {
+    ...output,
+    sandbox: output.sandbox || before?.sandbox === true,
+    tunnel_name: output.tunnel_name ?? before?.tunnel_name,
+    last_generated_on: output.last_generated_on ?? before?.last_generated_on,
+  };
+  shownFacts = facts;
+  show('sandbox', facts.sandbox);
+  setText('name', facts.tunnel_name ?? 'unknown (Cloudflare did not say)');
+  setText('tunnel', facts.ipsec_tunnel_id);
+  setText('account', facts.account_id);
+  setText('generated', keyAgeLine(facts.last_generated_on, Date.now()));
   show('facts');
 }
 
-function renderHistory(lines: string[] | undefined): void {
-  const list = $('history-list');
-  list.replaceChildren(
-    ...(lines ?? []).map((line) => {
-      const item = document.createElement('li');
-      item.textContent = line.replace(/^- /, '');
-      return item;
-    }),
-  );
-  show('history', (lines ?? []).length > 0);
+/** The key file: its name whole, a copy button for the full path. */
+function renderFile(path: string | undefined): void {
+  $('file').replaceChildren(path ? pathView(path) : 'not stored');
 }
 
 /** Tells the model what a bulk rotation came to: each tunnel's result and file, never a key. */
@@ -105,12 +113,11 @@ function tellModel(summary: string, output?: RotationOutput): void {
 
 /** A bulk rotation's outcome: completed or unknown (a table per tunnel), or declined. */
 function renderFleetOutcome(result: CallToolResult, output: FleetOutput, viaPanel: boolean): void {
-  show('history', false);
   if (output.status === 'declined' || output.status === 'cancelled') {
     renderFleetTunnels(output);
     show('fleet-list', false);
-    lead('Cancelled: nothing was sent');
-    message(textOf(result));
+    lead(notRotatedLead(output.status));
+    message(toPerson(textOf(result)));
   } else {
     renderFleetResults(output);
   }
@@ -122,7 +129,7 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
   show('warning', false);
   if (result.isError) {
     lead('The rotation did not happen as asked');
-    message(textOf(result), 'danger');
+    message(plainError(textOf(result)), 'danger');
     if (viaPanel)
       tellModel(`The user answered in the confirmation panel; the server said: ${textOf(result)}`);
     return;
@@ -139,7 +146,7 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
         output.psk_file ? 'New key generated and stored' : 'New key generated, but it could not be stored',
       );
       setText('fingerprint', output.psk_fingerprint ?? '');
-      setText('file', output.psk_file ?? 'not stored');
+      renderFile(output.psk_file);
       show('outcome');
       if (output.delivery) {
         const notice = deviceNotice(output.delivery, output.health);
@@ -148,9 +155,10 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
         show('device');
         message(notice.text, output.psk_file ? notice.tone : 'danger');
       } else {
+        // Stored is good news, a tunnel that stays down is not: amber, not green.
         message(
           'The old key no longer works. Configure the new key on the customer device: the tunnel stays down until then.',
-          output.psk_file ? 'success' : 'danger',
+          output.psk_file ? 'warning' : 'danger',
         );
       }
       show('reveal-actions', viaPanel && output.reveal_available === true);
@@ -161,8 +169,8 @@ function renderOutcome(result: CallToolResult, viaPanel: boolean): void {
       break;
     case 'declined':
     case 'cancelled':
-      lead('Cancelled: nothing was sent');
-      message(textOf(result));
+      lead(notRotatedLead(output.status));
+      message(toPerson(textOf(result)));
       break;
     default:
       lead('Done');
@@ -197,7 +205,8 @@ async function openConfirmation(output: RotationOutput | FleetOutput, secret: un
   opened = { confirmationId, nonce: (result.structuredContent as { nonce: string }).nonce, fleet };
   if (fleet) renderFleetQuestion(output);
   else lead('Rotate the pre-shared key of this tunnel?');
-  renderHistory(output.history);
+  if (fleet) renderHistory(output.history, 'these tunnels', 'ipsec-psk history');
+  else renderHistory(output.history, 'this tunnel', `ipsec-psk history ${output.ipsec_tunnel_id}`);
   show('warning');
   show('actions');
   $<HTMLButtonElement>('rotate').focus();
@@ -235,7 +244,7 @@ async function reveal(): Promise<void> {
   if (!opened) return;
   const result = await app.callServerTool({ name: APP_TOOLS.reveal, arguments: toArguments(opened) });
   if (result.isError) {
-    message(textOf(result), 'danger');
+    message(plainError(textOf(result)), 'danger');
     return;
   }
   const revealed = result.structuredContent as {
@@ -248,24 +257,22 @@ async function reveal(): Promise<void> {
   show('reveal-actions', false);
   if (revealed.device_config) {
     setText('config', revealed.device_config);
-    setText('config-file', revealed.device_config_file ?? '');
+    $('config-file').replaceChildren(
+      revealed.device_config_file ? pathView(revealed.device_config_file) : 'the configuration file',
+    );
     show('config-box');
   }
 }
 
-async function copy(source: string, button: string): Promise<void> {
+function copy(source: string, button: string): Promise<void> {
   const node = $(source);
-  try {
-    await navigator.clipboard.writeText(node.textContent ?? '');
-    setText(button, 'Copied');
-  } catch {
-    // Without the clipboard permission, select the text so the user can copy it themselves.
-    const range = document.createRange();
-    range.selectNodeContents(node);
-    getSelection()?.removeAllRanges();
-    getSelection()?.addRange(range);
-    setText(button, 'Selected: press Ctrl+C');
-  }
+  return copyText(node.textContent ?? '', node, $<HTMLButtonElement>(button));
+}
+
+function notRotatedLead(status: 'declined' | 'cancelled'): string {
+  return status === 'declined'
+    ? 'Not rotated: you declined, and nothing was sent'
+    : 'Not rotated: the question was dismissed, and nothing was sent';
 }
 
 function hide(): void {
@@ -279,7 +286,7 @@ function hide(): void {
 async function render(result: CallToolResult): Promise<void> {
   if (result.isError) {
     lead('Nothing was changed');
-    message(textOf(result), 'danger');
+    message(plainError(textOf(result)), 'danger');
     return;
   }
   const output = result.structuredContent as unknown as RotationOutput | FleetOutput;
