@@ -95,7 +95,7 @@ describe.runIf(RUN_BROWSER_TESTS)('the panel within a height a host can show', {
     const view = panel(page);
     expect(await panelHeight(page)).toBeLessThanOrEqual(MAX_PANEL_PX);
     expect(await bottomOf(page, '#rotate')).toBeLessThanOrEqual(MAX_PANEL_PX);
-    expect(await view.locator('#history').evaluate((node) => (node as HTMLDetailsElement).open)).toBe(false);
+    expect(await view.locator('#history').getAttribute('open')).toBeNull();
     expect(await view.locator('#history-summary').textContent()).toBe('Earlier rotations of this tunnel: 10');
     // The key age in days, with the date.
     expect(await view.locator('#generated').textContent()).toMatch(
