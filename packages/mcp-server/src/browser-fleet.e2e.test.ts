@@ -1,15 +1,13 @@
-import { readFile, rm } from 'node:fs/promises';
-import { DEMO_ACCOUNT_ID, manyTunnels, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TestHost } from '../test-host/host-server.mjs';
+import { readFile } from 'node:fs/promises';
+import { DEMO_ACCOUNT_ID, manyTunnels } from '@ipsec-psk/cloudflare-sim';
+import type { FrameLocator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   expectVisibleText,
-  launchBrowser,
   modelCalls,
   panel,
+  panelSuite,
   RUN_BROWSER_TESTS,
-  startPanelHost,
 } from './test-support/browser-host.js';
 
 // rotate_ipsec_psks in a real browser, as browser.e2e.test.ts does for one tunnel: headless Chromium renders the
@@ -24,41 +22,14 @@ const FLEET = manyTunnels(8, { namePrefix: 'ams-edge-', lastGeneratedOn: '2026-0
 FLEET.tunnels.push({ id: 'f'.repeat(32), name: HOSTILE });
 const IDS = FLEET.tunnels.map((tunnel) => tunnel.id);
 
-let browser: Browser;
-let sim: Simulator;
-let host: TestHost;
-let pskDir: string;
-let page: Page | undefined;
+const t = panelSuite(API_TOKEN, [FLEET]);
 
-beforeAll(async () => {
-  if (RUN_BROWSER_TESTS) browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-beforeEach(async () => {
-  if (!RUN_BROWSER_TESTS) return;
-  sim = await startSimulator({ apiTokens: [API_TOKEN], accounts: [FLEET] });
-  ({ host, pskDir } = await startPanelHost(sim, API_TOKEN));
-});
-afterEach(async () => {
-  if (!RUN_BROWSER_TESTS) return;
-  await page?.close();
-  page = undefined;
-  expect(sim.specViolations).toEqual([]);
-  await host.close();
-  await sim.close();
-  await rm(pskDir, { recursive: true, force: true });
-});
-
-const sets = () => sim.count({ operation: 'set_psks', validateOnly: false });
-const simKey = (id: string) => sim.tunnel(DEMO_ACCOUNT_ID, id)?.psk;
+const sets = () => t.sim.count({ operation: 'set_psks', validateOnly: false });
+const simKey = (id: string) => t.sim.tunnel(DEMO_ACCOUNT_ID, id)?.psk;
 
 /** The assistant asks to rotate the fleet; the panel appears with the question. */
 async function askToRotate(ids: readonly string[] = IDS): Promise<Page> {
-  page = await browser.newPage();
-  await page.goto(host.url);
+  const page = await t.open();
   const model = modelCalls(page, 'rotate_ipsec_psks', { ipsec_tunnel_ids: [...ids] });
   await expectVisibleText(
     panel(page).locator('#lead'),
@@ -115,7 +86,7 @@ describe.runIf(RUN_BROWSER_TESTS)(
         .evaluateAll((codes) => codes.map((code) => code.getAttribute('title') ?? ''));
       // The directory once, shortened to its end if long, its full path copied by its button.
       const directory = (await view.locator('#fleet-files code').getAttribute('title')) ?? '';
-      expect(directory).toBe(`${pskDir}/${DEMO_ACCOUNT_ID}`);
+      expect(directory).toBe(`${t.pskDir}/${DEMO_ACCOUNT_ID}`);
       expect(await view.locator('#fleet-files code').textContent()).toMatch(
         new RegExp(`${DEMO_ACCOUNT_ID}/‹tunnel id›/$`),
       );
@@ -124,7 +95,7 @@ describe.runIf(RUN_BROWSER_TESTS)(
         expect(results[index]?.[0]).toContain(id);
         expect(results[index]?.[1]).toBe('Applied');
         expect(files[index]).toBe(
-          `${pskDir}/${DEMO_ACCOUNT_ID}/${id}/${results[index]?.[2]?.split('\n')[0]}`,
+          `${t.pskDir}/${DEMO_ACCOUNT_ID}/${id}/${results[index]?.[2]?.split('\n')[0]}`,
         );
         expect(await readFile(files[index] as string, 'utf8')).toBe(simKey(id));
       }
@@ -135,16 +106,16 @@ describe.runIf(RUN_BROWSER_TESTS)(
       );
       expect(await view.locator('#reveal-actions').isVisible()).toBe(false);
       // The model is told the outcome (a context update), never a key.
-      const context = host.forModel.find((entry) => entry.kind === 'model-context');
+      const context = t.host.forModel.find((entry) => entry.kind === 'model-context');
       expect(JSON.stringify(context)).toMatch(/completed.*applied/);
-      const forModel = JSON.stringify(host.forModel);
+      const forModel = JSON.stringify(t.host.forModel);
       for (const id of IDS) expect(forModel).not.toContain(simKey(id));
       expect(await shown.title()).not.toBe('pwned');
     });
 
     it('a partial failure: the tunnels Cloudflare refused say so, with its reason, and keep their old keys', async () => {
       const refused = IDS.slice(2, 4);
-      sim.inject({
+      t.sim.inject({
         type: 'unapply',
         tunnels: refused,
         reason: 'tunnel is being updated',
@@ -172,7 +143,7 @@ describe.runIf(RUN_BROWSER_TESTS)(
     });
 
     it('an outcome in doubt: each tunnel says unknown, what checking back showed, and where its stored key is', async () => {
-      sim.inject({
+      t.sim.inject({
         type: 'status',
         status: 502,
         persist: true,

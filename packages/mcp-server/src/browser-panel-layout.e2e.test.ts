@@ -1,21 +1,12 @@
-import { rm } from 'node:fs/promises';
-import {
-  DEMO_ACCOUNT_ID,
-  DEMO_TUNNEL_ID,
-  manyTunnels,
-  type Simulator,
-  startSimulator,
-} from '@ipsec-psk/cloudflare-sim';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TestHost } from '../test-host/host-server.mjs';
+import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, manyTunnels } from '@ipsec-psk/cloudflare-sim';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   expectVisibleText,
-  launchBrowser,
   modelCalls,
   panel,
+  panelSuite,
   RUN_BROWSER_TESTS,
-  startPanelHost,
 } from './test-support/browser-host.js';
 
 // The panel as a person sees it in a host that caps a View's height: what is asked (or what happened) and its
@@ -29,37 +20,11 @@ const FLEET = manyTunnels(9, { namePrefix: 'fra-core-', lastGeneratedOn: '2025-1
 FLEET.tunnels.push({ id: DEMO_TUNNEL_ID, name: 'demo_tunnel_01', lastGeneratedOn: '2025-01-15T09:30:00Z' });
 const FLEET_IDS = FLEET.tunnels.slice(0, 9).map((tunnel) => tunnel.id);
 
-let browser: Browser;
-let sim: Simulator;
-let host: TestHost;
-let pskDir: string;
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  if (RUN_BROWSER_TESTS) browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  if (!RUN_BROWSER_TESTS) return;
-  sim = await startSimulator({ apiTokens: [API_TOKEN], accounts: [FLEET] });
-  ({ host, pskDir } = await startPanelHost(sim, API_TOKEN));
-});
-afterEach(async () => {
-  if (!RUN_BROWSER_TESTS) return;
-  await Promise.all(pages.splice(0).map((page) => page.close()));
-  expect(sim.specViolations).toEqual([]);
-  await host.close();
-  await sim.close();
-  await rm(pskDir, { recursive: true, force: true });
-});
+const t = panelSuite(API_TOKEN, [FLEET]);
 
 /** The assistant's call; resolves once the panel shows `lead`. */
 async function ask(tool: string, args: object, lead: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 760, height: 900 } });
-  pages.push(page);
-  await page.goto(host.url);
+  const page = await t.open({ width: 760, height: 900 });
   const model = modelCalls(page, tool, args);
   await expectVisibleText(panel(page).locator('#lead'), lead);
   await model.catch(() => undefined);
@@ -89,7 +54,7 @@ describe.runIf(RUN_BROWSER_TESTS)('the panel within a height a host can show', {
       await panel(page).locator('#rotate').click();
       await expectVisibleText(panel(page).locator('#lead'), 'New key generated and stored');
       await page.close();
-      pages.splice(pages.indexOf(page), 1);
+      t.pages.splice(t.pages.indexOf(page), 1);
     }
     const page = await askOne();
     const view = panel(page);
@@ -113,7 +78,9 @@ describe.runIf(RUN_BROWSER_TESTS)('the panel within a height a host can show', {
     // The key file: its name whole, the full path in its title, a copy button beside it.
     const file = view.locator('#file code');
     expect(await file.textContent()).not.toContain('/');
-    expect(await file.getAttribute('title')).toMatch(new RegExp(`^${pskDir}/.*/${DEMO_TUNNEL_ID}/.*\\.psk$`));
+    expect(await file.getAttribute('title')).toMatch(
+      new RegExp(`^${t.pskDir}/.*/${DEMO_TUNNEL_ID}/.*\\.psk$`),
+    );
     await expect(view.locator('#file button').textContent()).resolves.toBe('Copy path');
 
     // Unfolded: the five newest, then how many more and the command that lists them all.
@@ -176,6 +143,6 @@ describe.runIf(RUN_BROWSER_TESTS)('the panel within a height a host can show', {
     );
     expect(await bottomOf(page, '#history')).toBeLessThanOrEqual(MAX_PANEL_PX);
     expect(await view.locator('#rotate').textContent()).toBe('Rotate 9 keys now');
-    expect(sim.tunnel(DEMO_ACCOUNT_ID, FLEET_IDS[0] as string)?.rotations).toBe(3);
+    expect(t.sim.tunnel(DEMO_ACCOUNT_ID, FLEET_IDS[0] as string)?.rotations).toBe(3);
   });
 });

@@ -1,22 +1,13 @@
-import { readFile, rm } from 'node:fs/promises';
-import {
-  DEMO_ACCOUNT_ID,
-  DEMO_TUNNEL_ID,
-  DEMO_TUNNEL_ID_2,
-  type Simulator,
-  startSimulator,
-} from '@ipsec-psk/cloudflare-sim';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TestHost } from '../test-host/host-server.mjs';
+import { readFile } from 'node:fs/promises';
+import { DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID, DEMO_TUNNEL_ID_2 } from '@ipsec-psk/cloudflare-sim';
+import { describe, expect, it } from 'vitest';
 import { APP_TOOLS } from './app-tool-names.js';
 import {
   expectVisibleText,
-  launchBrowser,
   modelCalls,
   panel,
+  panelSuite,
   RUN_BROWSER_TESTS,
-  startPanelHost,
 } from './test-support/browser-host.js';
 import { fingerprintOf } from './test-support/fingerprint.js';
 
@@ -25,37 +16,13 @@ import { fingerprintOf } from './test-support/fingerprint.js';
 
 const API_TOKEN = 'SENTINEL-browser-token';
 
-let browser: Browser;
-let sim: Simulator;
-let host: TestHost;
-let pskDir: string;
+const t = panelSuite(API_TOKEN);
 
-beforeAll(async () => {
-  if (RUN_BROWSER_TESTS) browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-beforeEach(async () => {
-  if (!RUN_BROWSER_TESTS) return;
-  sim = await startSimulator({ apiTokens: [API_TOKEN] });
-  ({ host, pskDir } = await startPanelHost(sim, API_TOKEN));
-});
-afterEach(async () => {
-  if (!RUN_BROWSER_TESTS) return;
-  expect(sim.specViolations).toEqual([]);
-  await host.close();
-  await sim.close();
-  await rm(pskDir, { recursive: true, force: true });
-});
-
-const persisting = () => sim.count({ operation: 'psk_generate', validateOnly: false });
+const persisting = () => t.sim.count({ operation: 'psk_generate', validateOnly: false });
 
 /** The assistant asks to rotate a tunnel; the panel appears with the question. */
 async function askToRotate(tunnelId = DEMO_TUNNEL_ID) {
-  const page = await browser.newPage();
-  await page.goto(host.url);
+  const page = await t.open();
   const model = modelCalls(page, 'generate_ipsec_psk', { ipsec_tunnel_id: tunnelId });
   await expectVisibleText(panel(page).locator('#lead'), 'Rotate the pre-shared key of this tunnel?');
   await model;
@@ -77,16 +44,16 @@ describe.runIf(RUN_BROWSER_TESTS)('#8 the panel in a real browser', { timeout: 6
     await view.locator('#rotate').click();
     await expectVisibleText(view.locator('#lead'), 'New key generated and stored');
     expect(persisting()).toBe(1);
-    const key = sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID)?.psk as string;
+    const key = t.sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID)?.psk as string;
     // The file's name is shown whole with a copy button; the full path is its title.
     const file = (await view.locator('#file code').getAttribute('title')) as string;
     expect(file.endsWith(`/${(await view.locator('#file code').textContent()) as string}`)).toBe(true);
     expect(await readFile(file, 'utf8')).toBe(key);
     expect(await view.locator('#fingerprint').textContent()).toBe(fingerprintOf(key));
     // The model is told the outcome (a context update), never the key.
-    const context = host.forModel.find((entry) => entry.kind === 'model-context');
+    const context = t.host.forModel.find((entry) => entry.kind === 'model-context');
     expect(JSON.stringify(context)).toMatch(/generated.*sha256:/);
-    expect(JSON.stringify(host.forModel)).not.toContain(key);
+    expect(JSON.stringify(t.host.forModel)).not.toContain(key);
     await page.close();
   });
 
@@ -96,16 +63,16 @@ describe.runIf(RUN_BROWSER_TESTS)('#8 the panel in a real browser', { timeout: 6
     await view.locator('#rotate').click();
     await expectVisibleText(view.locator('#lead'), 'New key generated and stored');
     await view.locator('#reveal').click();
-    const key = sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID)?.psk as string;
+    const key = t.sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID)?.psk as string;
     await expectVisibleText(view.locator('#key'), key);
     await view.locator('#copy').click();
     await expectVisibleText(view.locator('#copy'), 'C');
     // Every tool result, notification and context update the host received for the model: no key.
-    expect(host.forModel.length).toBeGreaterThan(0);
-    expect(JSON.stringify(host.forModel)).not.toContain(key);
-    expect(JSON.stringify(host.forModel)).not.toContain(key.slice(0, 12));
+    expect(t.host.forModel.length).toBeGreaterThan(0);
+    expect(JSON.stringify(t.host.forModel)).not.toContain(key);
+    expect(JSON.stringify(t.host.forModel)).not.toContain(key.slice(0, 12));
     // The key did travel, to the panel alone, in the reveal call's result.
-    expect(JSON.stringify(host.forApp.filter((call) => call.name === APP_TOOLS.reveal))).toContain(key);
+    expect(JSON.stringify(t.host.forApp.filter((call) => call.name === APP_TOOLS.reveal))).toContain(key);
     await view.locator('#hide').click();
     expect(await view.locator('#key').textContent()).toBe('');
     await page.close();
@@ -117,13 +84,13 @@ describe.runIf(RUN_BROWSER_TESTS)('#8 the panel in a real browser', { timeout: 6
     await view.locator('#cancel').click();
     await expectVisibleText(view.locator('#lead'), 'Not rotated: you declined, and nothing was sent');
     expect(persisting()).toBe(0);
-    expect(sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID_2)?.rotations).toBe(0);
+    expect(t.sim.tunnel(DEMO_ACCOUNT_ID, DEMO_TUNNEL_ID_2)?.rotations).toBe(0);
     await page.close();
   });
 
   it('a model-side attempt to confirm, replaying what the model saw, is refused and sends nothing', async () => {
     const page = await askToRotate();
-    const seen = host.forModel.find((entry) => entry.kind === 'tool-result') as {
+    const seen = t.host.forModel.find((entry) => entry.kind === 'tool-result') as {
       result: { structuredContent: { confirmation_id: string } };
     };
     const confirmationId = seen.result.structuredContent.confirmation_id;
@@ -141,7 +108,7 @@ describe.runIf(RUN_BROWSER_TESTS)('#8 the panel in a real browser', { timeout: 6
     }, confirmationId);
     expect(viaHost).toBe(403);
     // Straight to the server, as a host that forgot visibility would forward it: the server refuses too.
-    const direct = await host.client.callTool({
+    const direct = await t.host.client.callTool({
       name: APP_TOOLS.answer,
       arguments: {
         confirmation_id: confirmationId,

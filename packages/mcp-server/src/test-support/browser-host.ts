@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_ACCOUNT_ID, type Simulator } from '@ipsec-psk/cloudflare-sim';
+import {
+  DEMO_ACCOUNT_ID,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from '@ipsec-psk/cloudflare-sim';
 import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { startTestHost, type TestHost } from '../../test-host/host-server.mjs';
 import { CLI } from './binary.js';
 
@@ -56,6 +62,52 @@ export async function startPanelHost(
     },
   });
   return { host, pskDir };
+}
+
+/** What a browser suite's tests use: one Chromium for the file, a fresh simulator and host for each test. */
+export interface PanelSuite {
+  browser: Browser;
+  sim: Simulator;
+  host: TestHost;
+  pskDir: string;
+  /** Pages a test opened with `open`, closed after it. */
+  pages: Page[];
+  /** A new page on the host's address, closed after the test. */
+  open(viewport?: { width: number; height: number }): Promise<Page>;
+}
+
+/**
+ * Registers the hooks of a browser suite: Chromium launched once, and per test a simulator (which must see no
+ * request outside the spec) and the test host with keys in a new temporary directory, all removed after it.
+ */
+export function panelSuite(apiToken: string, accounts?: SimulatorOptions['accounts']): PanelSuite {
+  const suite = { pages: [] as Page[] } as unknown as PanelSuite;
+  suite.open = async (viewport) => {
+    const page = await suite.browser.newPage(viewport ? { viewport } : {});
+    suite.pages.push(page);
+    await page.goto(suite.host.url);
+    return page;
+  };
+  beforeAll(async () => {
+    if (RUN_BROWSER_TESTS) suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+  });
+  beforeEach(async () => {
+    if (!RUN_BROWSER_TESTS) return;
+    suite.sim = await startSimulator({ apiTokens: [apiToken], ...(accounts ? { accounts } : {}) });
+    ({ host: suite.host, pskDir: suite.pskDir } = await startPanelHost(suite.sim, apiToken));
+  });
+  afterEach(async () => {
+    if (!RUN_BROWSER_TESTS) return;
+    await Promise.all(suite.pages.splice(0).map((page) => page.close()));
+    expect(suite.sim.specViolations).toEqual([]);
+    await suite.host.close();
+    await suite.sim.close();
+    await rm(suite.pskDir, { recursive: true, force: true });
+  });
+  return suite;
 }
 
 /** The model's call of a tool, made through the host page (which shows the panel for its result). */
