@@ -1,6 +1,7 @@
+import * as fsPromises from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DEMO_ACCOUNT_ID, manyTunnels, type Simulator, startSimulator } from '@ipsec-psk/cloudflare-sim';
 import { createPskClient } from '@ipsec-psk/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -129,5 +130,28 @@ describe('a fleet of 1000 in parallel', { timeout: 60_000 }, () => {
     expect(answer).toMatchObject({ output: { status: 'completed', applied: 1000 } });
     expect(sim.requests.filter((request) => request.status === 429)).toEqual([]);
     expect(sim.count({ operation: 'set_psks', validateOnly: false })).toBe(10);
+  });
+
+  it('makes or checks each tunnel’s folder once, when its lock is taken, not again to write its key', async () => {
+    const made: string[] = [];
+    const files = {
+      ...fsPromises,
+      mkdir: (async (path: string, options?: object) => {
+        made.push(path);
+        return fsPromises.mkdir(path, options);
+      }) as typeof fsPromises.mkdir,
+    };
+    const rotation = createEngine({
+      client: createPskClient({ apiToken: TOKEN, baseUrl: sim.url }),
+      pskDir,
+      defaultAccountId: DEMO_ACCOUNT_ID,
+      files,
+    });
+    const answer = await rotation.fleet.run({ ipsec_tunnel_ids: ids() }, accept);
+    expect(answer).toMatchObject({ output: { status: 'completed', applied: 1000 } });
+    const wanted = new Set(ids());
+    const tunnelFolders = made.filter((path) => wanted.has(basename(path)));
+    expect(tunnelFolders).toHaveLength(1000);
+    expect(new Set(tunnelFolders).size).toBe(1000);
   });
 });

@@ -55,7 +55,8 @@ export async function sendFleet(
 ): Promise<SendOutcome[] | { error: string }> {
   let write: (tunnelId: string, psk: Secret) => Promise<string>;
   try {
-    write = await deps.store.writerFor(accountId);
+    // Called under every tunnel's lock (FleetRotation.send), whose taking checked each tunnel's folder.
+    write = await deps.store.writerFor(accountId, { foldersChecked: true });
   } catch (error) {
     return { error: notStored(`the account's key folder cannot be used (${describeFsError(error)})`) };
   }

@@ -180,10 +180,18 @@ export class PskStore {
    * A writer of many keys of one account (a fleet): the account's folder is made or checked once, each tunnel's
    * folder once per key (a fleet names each tunnel once); each key is written as `write` does.
    */
-  async writerFor(accountId: string): Promise<(tunnelId: string, psk: Secret) => Promise<string>> {
+  async writerFor(
+    accountId: string,
+    options: { foldersChecked?: boolean } = {},
+  ): Promise<(tunnelId: string, psk: Secret) => Promise<string>> {
     const accountDir = await this.directory.ensure(accountId);
     return async (tunnelId, psk) => {
-      const dir = await this.directory.ensureIn(accountDir, tunnelId);
+      // foldersChecked: each tunnel's folder was made or checked when its lock was taken, and the lock is held;
+      // checking it again costs a mkdir and a stat per tunnel on the way to the first request. The key file
+      // itself is still created new, never through a link.
+      const dir = options.foldersChecked
+        ? join(accountDir, tunnelId)
+        : await this.directory.ensureIn(accountDir, tunnelId);
       return writeKeyFile(this.directory, dir, keyFileName(this.now()), psk);
     };
   }
