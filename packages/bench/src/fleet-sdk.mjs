@@ -12,6 +12,7 @@ import { createPskClient } from '@ipsec-psk/core';
 import { createRotator } from '@ipsec-psk/rotation';
 import Cloudflare from 'cloudflare';
 import pMap from 'p-map';
+import { measureDiskFloor } from './disk-floor.mjs';
 import { median } from './stats.mjs';
 
 const TOKEN = 'SENTINELbenchSdkToken00000001';
@@ -103,11 +104,12 @@ export async function measureFleetVsSdk({ plan, log }) {
       rateLimit: { limit: 1_000_000_000, windowMs: 300_000 },
       accounts: [manyTunnels(count, { lastGeneratedOn: '2026-01-01T00:00:00Z' })],
     });
-    const samples = { ours: [], sdk: [] };
+    const samples = { ours: [], sdk: [], floor: [] };
     try {
       for (let run = 0; run < runs; run++) {
         samples.ours.push(await ours(sim));
         samples.sdk.push(await sdkScript(sim));
+        samples.floor.push(await measureDiskFloor(count));
       }
     } finally {
       await sim.close();
@@ -119,6 +121,7 @@ export async function measureFleetVsSdk({ plan, log }) {
       runs,
       oursMs: median(samples.ours.map((s) => s.ms)),
       sdkMs: median(samples.sdk.map((s) => s.ms)),
+      floorMs: median(samples.floor),
       ratio: median(ratios),
       oursRequests: samples.ours[0]?.requests ?? 0,
       sdkRequests: samples.sdk[0]?.requests ?? 0,
