@@ -1,6 +1,5 @@
 import pMap from 'p-map';
-import type { ConfirmedBy, ConfirmMode } from '../confirm/channel.js';
-import { chooseChannel } from '../confirm/channel.js';
+import { type ConfirmedBy, type ConfirmMode, chooseChannel } from '../confirm/channel.js';
 import { type ConsentRequest, type ConsentTokens, tokenRefusalText } from '../confirm/consent-tokens.js';
 import type { PanelConfirmations } from '../confirm/panel-confirmations.js';
 import type { RotationSteps } from '../one/steps.js';
